@@ -1,0 +1,272 @@
+//! The sealed manifest: what a transfer contains, readable only with its key.
+//!
+//! Plaintext (`docs/format.md`, "Manifest"): UTF-8 JSON
+//! `{"message": …, "files": [{"id", "name", "size", "type", "sha256"}]}`,
+//! padded with spaces to a multiple of [`PADDING_BLOCK`] bytes so the sealed
+//! size does not reveal the length of names or message.
+//!
+//! Sealed object: `"kluis" ‖ version ‖ 'M' ‖ nonce (12) ‖ AES-256-GCM(manifest
+//! key, nonce, plaintext, aad)` with `aad = first 19 bytes ‖ transfer id`.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::stream::check_object_header;
+use crate::{Error, FORMAT_VERSION, FileId, MAGIC, ManifestKey, Result, TransferId};
+
+/// Object-kind byte of a sealed manifest.
+pub const KIND_MANIFEST: u8 = b'M';
+/// Bytes before the ciphertext: magic, version, kind, nonce.
+pub const MANIFEST_HEADER_LEN: usize = 5 + 1 + 1 + 12;
+/// Largest manifest plaintext (after padding) the format allows: 1 MiB.
+pub const MAX_MANIFEST_LEN: usize = 1 << 20;
+/// The plaintext is padded to a multiple of this many bytes.
+pub const PADDING_BLOCK: usize = 256;
+/// Most files one transfer may list.
+pub const MAX_FILES: usize = 10_000;
+/// Longest file name in UTF-8 bytes.
+pub const MAX_NAME_LEN: usize = 255;
+/// Longest media type in bytes.
+pub const MAX_MEDIA_TYPE_LEN: usize = 255;
+
+/// The contents of a transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The confidential message to the recipients (may be empty).
+    pub message: String,
+    /// The files, in the order the sender chose.
+    pub files: Vec<FileEntry>,
+}
+
+/// One file of a transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    /// The file id, which also names its object and derives its key.
+    #[serde(with = "file_id_text")]
+    pub id: FileId,
+    /// The file name (no path).
+    pub name: String,
+    /// Plaintext size in bytes.
+    pub size: u64,
+    /// Media type, e.g. `application/pdf`.
+    #[serde(rename = "type")]
+    pub media_type: String,
+    /// SHA-256 of the plaintext.
+    #[serde(with = "hex::serde")]
+    pub sha256: [u8; 32],
+}
+
+mod file_id_text {
+    use alloc::string::String;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    use crate::FileId;
+
+    pub fn serialize<S: Serializer>(id: &FileId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&id.to_text())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FileId, D::Error> {
+        let text = String::deserialize(d)?;
+        FileId::parse(&text).map_err(D::Error::custom)
+    }
+}
+
+impl FileEntry {
+    fn is_valid(&self) -> bool {
+        let name = self.name.as_str();
+        // A name is shown to people and used as a file name by clients: no
+        // paths, no control characters, nothing a file system treats specially.
+        !name.is_empty()
+            && name.len() <= MAX_NAME_LEN
+            && name != "."
+            && name != ".."
+            && !name.chars().any(|c| c.is_control() || c == '/' || c == '\\')
+            && self.media_type.len() <= MAX_MEDIA_TYPE_LEN
+            && !self.media_type.chars().any(char::is_control)
+            && crate::ciphertext_len(self.size).is_some()
+    }
+}
+
+impl Manifest {
+    /// Checks the rules a manifest MUST meet: at most [`MAX_FILES`] files with
+    /// distinct ids and valid names, types and sizes.
+    pub fn validate(&self) -> Result<()> {
+        if self.files.len() > MAX_FILES || !self.files.iter().all(FileEntry::is_valid) {
+            return Err(Error::ManifestMalformed);
+        }
+        let mut ids: Vec<&FileId> = self.files.iter().map(|f| &f.id).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return Err(Error::ManifestMalformed);
+        }
+        Ok(())
+    }
+
+    /// Seals the manifest of `transfer` with a fresh random nonce.
+    pub fn seal(&self, key: &ManifestKey, transfer: &TransferId) -> Result<Vec<u8>> {
+        self.seal_with_nonce(key, transfer, crate::random::bytes()?)
+    }
+
+    /// As [`Manifest::seal`] with a caller-chosen nonce: for known-answer
+    /// vectors. A nonce MUST NOT repeat under one manifest key.
+    #[doc(hidden)]
+    pub fn seal_with_nonce(
+        &self,
+        key: &ManifestKey,
+        transfer: &TransferId,
+        nonce: [u8; 12],
+    ) -> Result<Vec<u8>> {
+        self.validate()?;
+        let mut plaintext = Zeroizing::new(serde_json::to_vec(self).map_err(|_| Error::ManifestMalformed)?);
+        let padded = plaintext.len().div_ceil(PADDING_BLOCK).max(1) * PADDING_BLOCK;
+        if padded > MAX_MANIFEST_LEN {
+            return Err(Error::ManifestTooLarge);
+        }
+        // JSON allows trailing white space, so spaces are padding any reader
+        // of the format can parse without a length field.
+        plaintext.resize(padded, b' ');
+
+        let mut out = Vec::with_capacity(MANIFEST_HEADER_LEN + padded + 16);
+        out.extend_from_slice(&MAGIC);
+        out.push(FORMAT_VERSION);
+        out.push(KIND_MANIFEST);
+        out.extend_from_slice(&nonce);
+        let sealed = Aes256Gcm::new(key.expose_secret().into())
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: &plaintext,
+                    aad: &aad(&out, transfer),
+                },
+            )
+            .map_err(|_| Error::ManifestTooLarge)?;
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Opens and validates a sealed manifest of `transfer`.
+    pub fn open(sealed: &[u8], key: &ManifestKey, transfer: &TransferId) -> Result<Self> {
+        check_object_header(sealed, MANIFEST_HEADER_LEN + 16, KIND_MANIFEST)?;
+        if sealed.len() > MANIFEST_HEADER_LEN + MAX_MANIFEST_LEN + 16 {
+            return Err(Error::ManifestTooLarge);
+        }
+        let (header, body) = sealed.split_at(MANIFEST_HEADER_LEN);
+        let nonce: [u8; 12] = header[7..].try_into().expect("12-byte nonce");
+        let plaintext = Zeroizing::new(
+            Aes256Gcm::new(key.expose_secret().into())
+                .decrypt(
+                    &Nonce::from(nonce),
+                    Payload {
+                        msg: body,
+                        aad: &aad(header, transfer),
+                    },
+                )
+                .map_err(|_| Error::ManifestAuthentication)?,
+        );
+        let manifest: Self = serde_json::from_slice(&plaintext).map_err(|_| Error::ManifestMalformed)?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+}
+
+fn aad(header: &[u8], transfer: &TransferId) -> [u8; MANIFEST_HEADER_LEN + 16] {
+    let mut aad = [0u8; MANIFEST_HEADER_LEN + 16];
+    aad[..MANIFEST_HEADER_LEN].copy_from_slice(&header[..MANIFEST_HEADER_LEN]);
+    aad[MANIFEST_HEADER_LEN..].copy_from_slice(transfer.as_bytes());
+    aad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn entry(id: u8, name: &str) -> FileEntry {
+        FileEntry {
+            id: FileId::from_bytes([id; 16]),
+            name: name.to_string(),
+            size: 42,
+            media_type: "application/pdf".to_string(),
+            sha256: [id; 32],
+        }
+    }
+
+    fn manifest() -> Manifest {
+        Manifest {
+            message: "Zie bijlage.".to_string(),
+            files: alloc::vec![entry(1, "a.pdf"), entry(2, "b.pdf")],
+        }
+    }
+
+    #[test]
+    fn seal_then_open_round_trips() {
+        let key = ManifestKey::from_bytes([3; 32]);
+        let t = TransferId::from_bytes([4; 16]);
+        let sealed = manifest().seal(&key, &t).unwrap();
+        assert_eq!((sealed.len() - MANIFEST_HEADER_LEN - 16) % PADDING_BLOCK, 0);
+        assert_eq!(Manifest::open(&sealed, &key, &t).unwrap(), manifest());
+    }
+
+    #[test]
+    fn sealed_size_hides_name_length() {
+        let key = ManifestKey::from_bytes([3; 32]);
+        let t = TransferId::from_bytes([4; 16]);
+        let short = Manifest {
+            message: String::new(),
+            files: alloc::vec![entry(1, "a")],
+        };
+        let long = Manifest {
+            message: String::new(),
+            files: alloc::vec![entry(1, "a-much-longer-name.pdf")],
+        };
+        assert_eq!(
+            short.seal(&key, &t).unwrap().len(),
+            long.seal(&key, &t).unwrap().len()
+        );
+    }
+
+    #[test]
+    fn invalid_names_and_duplicate_ids_are_refused() {
+        for name in ["", ".", "..", "a/b", "a\\b", "a\nb", "a\u{0}b"] {
+            let m = Manifest {
+                message: String::new(),
+                files: alloc::vec![entry(1, name)],
+            };
+            assert_eq!(m.validate(), Err(Error::ManifestMalformed), "{name:?}");
+        }
+        let long = "x".repeat(MAX_NAME_LEN + 1);
+        assert!(
+            Manifest {
+                message: String::new(),
+                files: alloc::vec![entry(1, &long)]
+            }
+            .validate()
+            .is_err()
+        );
+        let dup = Manifest {
+            message: String::new(),
+            files: alloc::vec![entry(1, "a"), entry(1, "b")],
+        };
+        assert_eq!(dup.validate(), Err(Error::ManifestMalformed));
+    }
+
+    #[test]
+    fn oversized_manifest_is_refused() {
+        let key = ManifestKey::from_bytes([3; 32]);
+        let huge = Manifest {
+            message: "x".repeat(MAX_MANIFEST_LEN),
+            files: alloc::vec![],
+        };
+        assert_eq!(
+            huge.seal(&key, &TransferId::from_bytes([0; 16])).unwrap_err(),
+            Error::ManifestTooLarge
+        );
+    }
+}
