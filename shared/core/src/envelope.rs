@@ -1,0 +1,289 @@
+//! The key envelope the password step stores: the wrapped content key, the
+//! Argon2id salt and parameters, and the SHA-256 of the auth key (the
+//! "auth hash"), plus the sealed manifest that is released with it.
+//!
+//! All of it is opaque here: the server never unwraps or opens anything, it
+//! only checks sizes, refuses weak KDF parameters, and compares a presented
+//! auth key with the auth hash in constant time.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::{DomainError, Field};
+use crate::ids::decode_fixed;
+
+/// Argon2id parameters as the crypto format stores them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub m_kib: u32,
+    /// Passes (time cost).
+    pub t: u32,
+    /// Lanes (parallelism).
+    pub p: u32,
+}
+
+impl KdfParams {
+    /// The lowest parameters any policy may set: m = 64 MiB, t = 3, p = 1.
+    pub const FLOOR: Self = Self {
+        m_kib: 65_536,
+        t: 3,
+        p: 1,
+    };
+
+    /// Whether every parameter is at least `floor`'s. More lanes do not make
+    /// a guess costlier for an attacker with many cores, but the format fixes
+    /// p per transfer, so p is held to the floor like the others.
+    pub const fn at_least(&self, floor: &Self) -> bool {
+        self.m_kib >= floor.m_kib && self.t >= floor.t && self.p >= floor.p
+    }
+}
+
+/// Declares a fixed-size opaque byte value with base64url serde.
+macro_rules! opaque_bytes {
+    ($(#[$meta:meta])* $name:ident, $len:literal, $field:expr) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct $name(#[serde(with = "crate::bytes")] [u8; $len]);
+
+        impl $name {
+            /// Length in bytes.
+            pub const LEN: usize = $len;
+
+            /// Wraps the bytes.
+            pub const fn from_bytes(bytes: [u8; $len]) -> Self {
+                Self(bytes)
+            }
+
+            /// Parses the unpadded base64url text a client sends.
+            pub fn parse(text: &str) -> Result<Self, DomainError> {
+                decode_fixed::<$len>(text, $field).map(Self)
+            }
+
+            /// The bytes.
+            pub const fn as_bytes(&self) -> &[u8; $len] {
+                &self.0
+            }
+        }
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(..)"))
+            }
+        }
+    };
+}
+
+opaque_bytes!(
+    /// The content key wrapped with AES-256-GCM under the key-encryption key.
+    WrappedKey,
+    61,
+    Field::WrappedKey
+);
+opaque_bytes!(
+    /// The Argon2id salt.
+    Salt,
+    16,
+    Field::Salt
+);
+opaque_bytes!(
+    /// SHA-256 of the 32-byte auth key: what proves a client knows the password.
+    AuthHash,
+    32,
+    Field::AuthKey
+);
+opaque_bytes!(
+    /// The auth key a client derived from the password and presents to unlock.
+    /// Never stored: only its hash is.
+    AuthKey,
+    32,
+    Field::AuthKey
+);
+
+impl AuthHash {
+    /// Whether `key` hashes to this auth hash, in constant time.
+    pub fn verifies(&self, key: &AuthKey) -> bool {
+        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        bool::from(self.0.ct_eq(&digest))
+    }
+}
+
+impl AuthKey {
+    /// The auth hash of this key (what the password step stores).
+    pub fn hash(&self) -> AuthHash {
+        AuthHash(Sha256::digest(self.0).into())
+    }
+}
+
+/// What the password step stores and a successful unlock releases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyEnvelope {
+    /// The wrapped content key.
+    pub wrapped_key: WrappedKey,
+    /// The Argon2id salt.
+    pub salt: Salt,
+    /// The Argon2id parameters.
+    pub kdf: KdfParams,
+    /// SHA-256 of the auth key.
+    pub auth_hash: AuthHash,
+}
+
+/// The sealed manifest (file names, sizes, types, digests and the
+/// confidential message, encrypted in the browser). Opaque bytes here.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SealedManifest(Vec<u8>);
+
+impl SealedManifest {
+    /// Largest manifest accepted: room for hundreds of file entries and a
+    /// long message, yet small enough to sit in one DynamoDB item (400 KB).
+    pub const MAX_LEN: usize = 128 * 1024;
+
+    /// Wraps manifest bytes, refusing empty or oversized ones.
+    pub fn new(bytes: Vec<u8>) -> Result<Self, DomainError> {
+        let field = Field::Manifest;
+        if bytes.is_empty() {
+            return Err(DomainError::Missing { field });
+        }
+        if bytes.len() > Self::MAX_LEN {
+            return Err(DomainError::TooLong {
+                field,
+                max: Self::MAX_LEN,
+            });
+        }
+        Ok(Self(bytes))
+    }
+
+    /// Parses the unpadded base64url text a client sends.
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        use base64::Engine as _;
+        // Checked before decoding so an oversized body costs no allocation.
+        if text.len() > Self::MAX_LEN.div_ceil(3) * 4 {
+            return Err(DomainError::TooLong {
+                field: Field::Manifest,
+                max: Self::MAX_LEN,
+            });
+        }
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| DomainError::Malformed {
+                field: Field::Manifest,
+            })?;
+        Self::new(bytes)
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for SealedManifest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "SealedManifest({} bytes)", self.0.len())
+    }
+}
+
+impl TryFrom<String> for SealedManifest {
+    type Error = DomainError;
+    fn try_from(text: String) -> Result<Self, DomainError> {
+        Self::parse(&text)
+    }
+}
+
+impl From<SealedManifest> for String {
+    fn from(manifest: SealedManifest) -> String {
+        crate::ids::encode(&manifest.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_hash_verifies_only_the_key_it_was_made_from() {
+        let key = AuthKey::from_bytes([3; 32]);
+        let hash = key.hash();
+        assert!(hash.verifies(&key));
+        assert!(!hash.verifies(&AuthKey::from_bytes([4; 32])));
+    }
+
+    #[test]
+    fn kdf_params_below_the_floor_in_any_dimension_are_weaker() {
+        let floor = KdfParams::FLOOR;
+        assert!(floor.at_least(&floor));
+        assert!(
+            KdfParams {
+                m_kib: 131_072,
+                t: 4,
+                p: 2
+            }
+            .at_least(&floor)
+        );
+        assert!(
+            !KdfParams {
+                m_kib: 65_535,
+                ..floor
+            }
+            .at_least(&floor)
+        );
+        assert!(!KdfParams { t: 2, ..floor }.at_least(&floor));
+        assert!(!KdfParams { p: 0, ..floor }.at_least(&floor));
+    }
+
+    #[test]
+    fn wrapped_key_must_be_exactly_61_bytes() {
+        let text = crate::ids::encode(&[1u8; 61]);
+        assert!(WrappedKey::parse(&text).is_ok());
+        let short = crate::ids::encode(&[1u8; 60]);
+        assert_eq!(
+            WrappedKey::parse(&short),
+            Err(DomainError::Malformed {
+                field: Field::WrappedKey
+            })
+        );
+    }
+
+    #[test]
+    fn manifest_must_be_present_and_bounded() {
+        assert_eq!(
+            SealedManifest::new(vec![]),
+            Err(DomainError::Missing {
+                field: Field::Manifest
+            })
+        );
+        assert_eq!(
+            SealedManifest::new(vec![0; SealedManifest::MAX_LEN + 1]),
+            Err(DomainError::TooLong {
+                field: Field::Manifest,
+                max: SealedManifest::MAX_LEN
+            })
+        );
+        assert_eq!(
+            SealedManifest::parse("!!!"),
+            Err(DomainError::Malformed {
+                field: Field::Manifest
+            })
+        );
+        let huge = "A".repeat(SealedManifest::MAX_LEN * 2);
+        assert!(matches!(
+            SealedManifest::parse(&huge),
+            Err(DomainError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn envelope_round_trips_through_json() {
+        let envelope = KeyEnvelope {
+            wrapped_key: WrappedKey::from_bytes([5; 61]),
+            salt: Salt::from_bytes([6; 16]),
+            kdf: KdfParams::FLOOR,
+            auth_hash: AuthKey::from_bytes([7; 32]).hash(),
+        };
+        let json = serde_json::to_string(&envelope).expect("serializable");
+        let back: KeyEnvelope = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, envelope);
+    }
+}
