@@ -13,8 +13,11 @@
 //! OS random generator does not wait on a network.
 
 mod clock;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod error;
 mod mailer;
+mod memory;
 mod object_store;
 mod random;
 mod state_store;
@@ -22,6 +25,7 @@ mod state_store;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::PortError;
 pub use mailer::Mailer;
+pub use memory::MemoryStateStore;
 pub use object_store::{ByteRange, ObjectKey, ObjectStore, PresignedUrl};
 pub use random::{CounterRandom, Generate, OsRandom, RandomSource};
 pub use state_store::{CounterKey, Fingerprint, StateStore};

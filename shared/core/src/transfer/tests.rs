@@ -1,1 +1,603 @@
+//! Tests of every transition, legal and illegal, and of the rules each
+//! transition enforces.
 
+use super::*;
+use crate::envelope::{AuthKey, KdfParams, Salt, WrappedKey};
+use crate::policy::tests::{email, policy};
+
+const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
+
+fn sender(address: &str) -> Sender {
+    Sender {
+        name: PersonName::parse("Jan de Vries", Field::SenderName).expect("valid"),
+        email: email(address),
+        phone: Some(PhoneNumber::parse("+31 6 1234 5678").expect("valid")),
+    }
+}
+
+fn new_transfer(recipients: &[&str]) -> NewTransfer {
+    NewTransfer {
+        id: TransferId::from_bytes([1; 16]),
+        sender: sender("jan@example.nl"),
+        recipients: recipients.iter().map(|r| email(r)).collect(),
+        language: Language::Nl,
+        download_receipts: true,
+        retention_days: None,
+        notification_text: None,
+        in_reply_to: None,
+    }
+}
+
+fn file_id(n: u8) -> FileId {
+    FileId::from_bytes([n; 16])
+}
+
+fn upload(n: u8) -> UploadId {
+    UploadId::parse(&format!("upload-{n}")).expect("valid")
+}
+
+fn auth_key() -> AuthKey {
+    AuthKey::from_bytes([42; 32])
+}
+
+fn envelope(kdf: KdfParams) -> KeyEnvelope {
+    KeyEnvelope {
+        wrapped_key: WrappedKey::from_bytes([1; 61]),
+        salt: Salt::from_bytes([2; 16]),
+        kdf,
+        auth_hash: auth_key().hash(),
+    }
+}
+
+fn manifest() -> SealedManifest {
+    SealedManifest::new(vec![9; 100]).expect("valid")
+}
+
+fn tokens(n: usize) -> Vec<Token> {
+    (0..n).map(|i| Token::from_bytes([i as u8 + 100; 32])).collect()
+}
+
+fn manage_token() -> Token {
+    Token::from_bytes([7; 32])
+}
+
+fn draft() -> Transfer {
+    Transfer::draft(
+        new_transfer(&["partner@extern.example", "other@extern.example"]),
+        &policy(),
+        NOW,
+    )
+    .expect("valid draft")
+}
+
+fn draft_with_complete_file() -> Transfer {
+    let t = draft()
+        .add_file(file_id(1), 1000, 1, upload(1), &policy())
+        .expect("file fits");
+    t.complete_file(file_id(1), 1000)
+        .expect("sizes match")
+        .expect("was in progress")
+}
+
+fn keyed() -> Transfer {
+    draft_with_complete_file()
+        .set_key(envelope(KdfParams::FLOOR), manifest(), &policy())
+        .expect("ready")
+}
+
+fn sent() -> Transfer {
+    keyed().send(&tokens(2), &manage_token(), NOW).expect("keyed")
+}
+
+fn expired() -> Transfer {
+    sent().expire(sent().expires_at()).expect("due")
+}
+
+fn revoked() -> Transfer {
+    sent().revoke(NOW).expect("live")
+}
+
+fn locked() -> Transfer {
+    sent().lock(NOW).expect("sent")
+}
+
+fn every_state() -> Vec<Transfer> {
+    vec![draft(), keyed(), sent(), expired(), revoked(), locked()]
+}
+
+fn refused(t: &Transfer, action: Action) -> DomainError {
+    DomainError::InvalidTransition {
+        state: t.state(),
+        action,
+    }
+}
+
+// --- creation ---------------------------------------------------------------
+
+#[test]
+fn a_draft_starts_at_revision_one_and_expires_after_the_draft_lifetime() {
+    let t = draft();
+    assert_eq!(t.state(), TransferState::Draft);
+    assert_eq!(t.revision(), Revision::FIRST);
+    assert_eq!(t.expires_at(), NOW.plus_seconds(24 * Timestamp::HOUR));
+    assert_eq!(t.options().retention_days, 7);
+    assert!(t.recipients().iter().all(|r| r.retrieval.is_none()));
+}
+
+#[test]
+fn a_draft_between_two_external_parties_is_refused() {
+    let mut new = new_transfer(&["partner@extern.example"]);
+    new.sender = sender("stranger@other.example");
+    assert_eq!(
+        Transfer::draft(new, &policy(), NOW),
+        Err(DomainError::NoInternalParty)
+    );
+}
+
+#[test]
+fn a_draft_with_too_many_recipients_is_refused() {
+    let p = Policy {
+        max_recipients: 1,
+        ..policy()
+    };
+    let result = Transfer::draft(new_transfer(&["a@extern.example", "b@extern.example"]), &p, NOW);
+    assert_eq!(result, Err(DomainError::TooManyRecipients { max: 1 }));
+}
+
+#[test]
+fn a_draft_with_retention_beyond_the_maximum_is_refused() {
+    let mut new = new_transfer(&["a@extern.example"]);
+    new.retention_days = Some(31);
+    assert_eq!(
+        Transfer::draft(new, &policy(), NOW),
+        Err(DomainError::RetentionTooLong { max_days: 30 })
+    );
+}
+
+// --- files ------------------------------------------------------------------
+
+#[test]
+fn adding_a_file_bumps_the_revision_and_starts_its_upload() {
+    let before = draft();
+    let after = before
+        .add_file(file_id(1), 5000, 2, upload(1), &policy())
+        .expect("fits");
+    assert_eq!(after.revision().get(), before.revision().get() + 1);
+    assert_eq!(after.files().len(), 1);
+    assert_eq!(after.upload_in_progress(file_id(1)), Ok(&upload(1)));
+    assert_eq!(after.total_ciphertext_bytes(), 5000);
+}
+
+#[test]
+fn adding_the_same_file_twice_is_refused() {
+    let t = draft()
+        .add_file(file_id(1), 10, 1, upload(1), &policy())
+        .expect("fits");
+    assert_eq!(
+        t.add_file(file_id(1), 10, 1, upload(2), &policy()),
+        Err(DomainError::FileAlreadyAdded)
+    );
+}
+
+#[test]
+fn adding_more_files_than_the_maximum_is_refused() {
+    let p = Policy {
+        max_files: 2,
+        ..policy()
+    };
+    let mut t = draft();
+    for n in 1..=2 {
+        t = t.add_file(file_id(n), 10, 1, upload(n), &p).expect("fits");
+    }
+    assert_eq!(
+        t.add_file(file_id(3), 10, 1, upload(3), &p),
+        Err(DomainError::TooManyFiles { max: 2 })
+    );
+}
+
+#[test]
+fn files_together_larger_than_the_transfer_limit_are_refused() {
+    let p = Policy {
+        max_transfer_bytes: 100,
+        ..policy()
+    };
+    let t = draft().add_file(file_id(1), 60, 1, upload(1), &p).expect("fits");
+    assert_eq!(
+        t.add_file(file_id(2), 41, 1, upload(2), &p),
+        Err(DomainError::TransferTooLarge { max_bytes: 100 })
+    );
+    assert!(
+        t.add_file(file_id(2), 40, 1, upload(2), &p).is_ok(),
+        "exactly the limit fits"
+    );
+    assert_eq!(
+        t.add_file(file_id(2), u64::MAX, 1, upload(2), &p),
+        Err(DomainError::TransferTooLarge { max_bytes: 100 }),
+        "an overflowing total is refused, not wrapped"
+    );
+}
+
+#[test]
+fn an_empty_ciphertext_or_impossible_part_count_is_refused() {
+    assert_eq!(
+        draft().add_file(file_id(1), 0, 1, upload(1), &policy()),
+        Err(DomainError::Malformed {
+            field: Field::FileSize
+        })
+    );
+    for parts in [0, 10_001] {
+        assert_eq!(
+            draft().add_file(file_id(1), 10, parts, upload(1), &policy()),
+            Err(DomainError::Malformed {
+                field: Field::PartNumber
+            })
+        );
+    }
+}
+
+#[test]
+fn completing_a_file_with_another_size_than_declared_is_refused() {
+    let t = draft()
+        .add_file(file_id(1), 1000, 1, upload(1), &policy())
+        .expect("fits");
+    assert_eq!(t.complete_file(file_id(1), 999), Err(DomainError::SizeMismatch));
+}
+
+#[test]
+fn completing_an_unknown_file_is_refused() {
+    assert_eq!(
+        draft().complete_file(file_id(9), 1),
+        Err(DomainError::UnknownFile)
+    );
+    assert_eq!(
+        draft().upload_in_progress(file_id(9)),
+        Err(DomainError::UnknownFile)
+    );
+}
+
+#[test]
+fn completing_a_file_again_changes_nothing() {
+    let t = draft_with_complete_file();
+    assert_eq!(t.complete_file(file_id(1), 1000), Ok(None));
+    assert_eq!(
+        t.upload_in_progress(file_id(1)),
+        Err(DomainError::FileAlreadyAdded)
+    );
+}
+
+#[test]
+fn files_can_be_added_and_completed_only_in_draft() {
+    for t in every_state().into_iter().skip(1) {
+        assert_eq!(
+            t.add_file(file_id(5), 10, 1, upload(5), &policy()),
+            Err(refused(&t, Action::AddFile))
+        );
+        assert_eq!(
+            t.complete_file(file_id(1), 1000),
+            Err(refused(&t, Action::CompleteFile))
+        );
+        assert_eq!(
+            t.upload_in_progress(file_id(1)),
+            Err(refused(&t, Action::CompleteFile))
+        );
+    }
+}
+
+// --- draft → keyed ----------------------------------------------------------
+
+#[test]
+fn setting_the_key_moves_a_ready_draft_to_keyed() {
+    let t = keyed();
+    assert_eq!(t.state(), TransferState::Keyed);
+    assert!(matches!(t.stage(), Stage::Keyed { .. }));
+}
+
+#[test]
+fn setting_the_key_without_files_is_refused() {
+    assert_eq!(
+        draft().set_key(envelope(KdfParams::FLOOR), manifest(), &policy()),
+        Err(DomainError::NoFiles)
+    );
+}
+
+#[test]
+fn setting_the_key_before_every_upload_completed_is_refused() {
+    let t = draft_with_complete_file()
+        .add_file(file_id(2), 10, 1, upload(2), &policy())
+        .expect("fits");
+    assert_eq!(
+        t.set_key(envelope(KdfParams::FLOOR), manifest(), &policy()),
+        Err(DomainError::UploadIncomplete)
+    );
+}
+
+#[test]
+fn setting_the_key_with_weak_kdf_parameters_is_refused() {
+    let weak = KdfParams {
+        m_kib: 19_456,
+        t: 2,
+        p: 1,
+    };
+    assert_eq!(
+        draft_with_complete_file().set_key(envelope(weak), manifest(), &policy()),
+        Err(DomainError::KdfTooWeak)
+    );
+}
+
+#[test]
+fn setting_the_key_outside_draft_is_refused() {
+    for t in every_state().into_iter().skip(1) {
+        assert_eq!(
+            t.set_key(envelope(KdfParams::FLOOR), manifest(), &policy()),
+            Err(refused(&t, Action::SetKey))
+        );
+    }
+}
+
+// --- keyed → sent -----------------------------------------------------------
+
+#[test]
+fn sending_stores_token_hashes_and_starts_the_retention_clock() {
+    let t = sent();
+    assert_eq!(t.state(), TransferState::Sent);
+    assert_eq!(t.expires_at(), NOW.plus_seconds(7 * Timestamp::DAY));
+    let issued = tokens(2);
+    for (recipient, token) in t.recipients().iter().zip(&issued) {
+        assert_eq!(recipient.retrieval, Some(token.hash()));
+    }
+    assert_eq!(t.authorize_manage(&manage_token()), Ok(()));
+    let json = serde_json::to_string(&t).expect("serializable");
+    assert!(
+        !json.contains(&issued[0].reveal()),
+        "tokens themselves are never stored"
+    );
+}
+
+#[test]
+fn sending_needs_exactly_one_token_per_recipient() {
+    assert_eq!(
+        keyed().send(&tokens(1), &manage_token(), NOW),
+        Err(DomainError::Malformed {
+            field: Field::RetrievalToken
+        })
+    );
+}
+
+#[test]
+fn sending_is_allowed_only_from_keyed() {
+    for t in every_state()
+        .into_iter()
+        .filter(|t| t.state() != TransferState::Keyed)
+    {
+        assert_eq!(
+            t.send(&tokens(2), &manage_token(), NOW),
+            Err(refused(&t, Action::Send))
+        );
+    }
+}
+
+// --- expire, revoke, lock, purge ----------------------------------------------
+
+#[test]
+fn every_live_state_expires_once_due_and_not_before() {
+    for t in [draft(), keyed(), sent()] {
+        let due = t.expires_at();
+        assert_eq!(t.expire(due).map(|t| t.state()), Ok(TransferState::Expired));
+        assert_eq!(
+            t.expire(Timestamp::from_unix_seconds(due.unix_seconds() - 1)),
+            Err(refused(&t, Action::Expire))
+        );
+    }
+}
+
+#[test]
+fn every_live_state_can_be_revoked() {
+    for t in [draft(), keyed(), sent()] {
+        assert_eq!(t.revoke(NOW).map(|t| t.state()), Ok(TransferState::Revoked));
+    }
+}
+
+#[test]
+fn only_a_sent_transfer_can_be_locked() {
+    assert_eq!(locked().state(), TransferState::Locked);
+    for t in every_state()
+        .into_iter()
+        .filter(|t| t.state() != TransferState::Sent)
+    {
+        assert_eq!(t.lock(NOW), Err(refused(&t, Action::Lock)));
+    }
+}
+
+#[test]
+fn terminal_states_allow_no_further_transition() {
+    for t in [expired(), revoked(), locked()] {
+        let far = NOW.plus_seconds(365 * Timestamp::DAY);
+        assert_eq!(t.expire(far), Err(refused(&t, Action::Expire)));
+        assert_eq!(t.revoke(far), Err(refused(&t, Action::Revoke)));
+        assert_eq!(t.lock(far), Err(refused(&t, Action::Lock)));
+        assert_eq!(
+            t.record_download(RecipientIndex(0), far),
+            Err(refused(&t, Action::RecordDownload))
+        );
+    }
+}
+
+#[test]
+fn terminal_states_hold_no_key_material() {
+    for t in [expired(), revoked(), locked()] {
+        assert!(!matches!(t.stage(), Stage::Keyed { .. } | Stage::Sent { .. }));
+        let json = serde_json::to_string(&t).expect("serializable");
+        assert!(
+            !json.contains("wrapped_key") && !json.contains("manifest"),
+            "{json}"
+        );
+    }
+}
+
+#[test]
+fn purging_is_recorded_once_and_only_for_terminal_states() {
+    for t in [expired(), revoked(), locked()] {
+        let purged = t.mark_purged().expect("terminal");
+        assert!(purged.is_purged());
+        assert_eq!(purged.purge_due_at(), None);
+        assert_eq!(purged.mark_purged(), Err(refused(&purged, Action::Purge)));
+    }
+    for t in [draft(), keyed(), sent()] {
+        assert_eq!(t.mark_purged(), Err(refused(&t, Action::Purge)));
+    }
+}
+
+#[test]
+fn purge_is_due_at_expiry_for_live_transfers_and_at_once_for_gone_ones() {
+    assert_eq!(sent().purge_due_at(), Some(sent().expires_at()));
+    assert_eq!(revoked().purge_due_at(), Some(NOW));
+    assert_eq!(locked().purge_due_at(), Some(NOW));
+}
+
+#[test]
+fn the_record_outlives_expiry_by_the_policy_grace_period() {
+    let t = sent();
+    assert_eq!(
+        t.record_expires_at(&policy()),
+        t.expires_at().plus_seconds(30 * Timestamp::DAY)
+    );
+}
+
+#[test]
+fn every_transition_increments_the_revision_and_keeps_the_precondition_of_the_start() {
+    let start = sent();
+    let next = start.revoke(NOW).expect("live");
+    assert_eq!(next.revision().get(), start.revision().get() + 1);
+    assert_eq!(
+        start.precondition(),
+        Precondition {
+            revision: start.revision(),
+            state: TransferState::Sent
+        }
+    );
+}
+
+// --- retrieval --------------------------------------------------------------
+
+#[test]
+fn a_recipient_token_finds_its_recipient() {
+    let t = sent();
+    let issued = tokens(2);
+    assert_eq!(t.authorize_retrieval(&issued[1], NOW), Ok(RecipientIndex(1)));
+}
+
+#[test]
+fn a_wrong_token_is_indistinguishable_from_an_unknown_transfer() {
+    let wrong = Token::from_bytes([0; 32]);
+    assert_eq!(
+        sent().authorize_retrieval(&wrong, NOW),
+        Err(DomainError::TransferNotFound)
+    );
+    assert_eq!(
+        sent().authorize_manage(&wrong),
+        Err(DomainError::TransferNotFound)
+    );
+}
+
+#[test]
+fn unsent_transfers_cannot_be_retrieved() {
+    for t in [draft(), keyed()] {
+        assert_eq!(
+            t.authorize_retrieval(&tokens(1)[0], NOW),
+            Err(DomainError::TransferNotFound)
+        );
+        assert_eq!(
+            t.unlock(&auth_key()).map(|o| o.is_some()),
+            Err(DomainError::TransferNotFound)
+        );
+    }
+}
+
+#[test]
+fn gone_transfers_answer_gone_and_locked_ones_locked() {
+    let token = &tokens(1)[0];
+    assert_eq!(
+        expired().authorize_retrieval(token, NOW),
+        Err(DomainError::TransferGone)
+    );
+    assert_eq!(
+        revoked().authorize_retrieval(token, NOW),
+        Err(DomainError::TransferGone)
+    );
+    assert_eq!(
+        locked().authorize_retrieval(token, NOW),
+        Err(DomainError::TransferLocked)
+    );
+    assert_eq!(
+        revoked().unlock(&auth_key()).map(|o| o.is_some()),
+        Err(DomainError::TransferGone)
+    );
+    assert_eq!(
+        locked().unlock(&auth_key()).map(|o| o.is_some()),
+        Err(DomainError::TransferLocked)
+    );
+}
+
+#[test]
+fn a_sent_transfer_past_its_expiry_is_gone_even_before_the_expiry_job_runs() {
+    let t = sent();
+    assert_eq!(
+        t.authorize_retrieval(&tokens(1)[0], t.expires_at()),
+        Err(DomainError::TransferGone)
+    );
+}
+
+#[test]
+fn the_right_auth_key_releases_the_envelope_and_a_wrong_one_nothing() {
+    let t = sent();
+    let (envelope, manifest) = t.unlock(&auth_key()).expect("sent").expect("right key");
+    assert_eq!(envelope.wrapped_key, WrappedKey::from_bytes([1; 61]));
+    assert_eq!(manifest.as_bytes().len(), 100);
+    assert_eq!(
+        t.unlock(&AuthKey::from_bytes([0; 32])).map(|o| o.is_some()),
+        Ok(false)
+    );
+}
+
+#[test]
+fn only_the_first_download_of_a_recipient_is_recorded() {
+    let t = sent();
+    let first = t
+        .record_download(RecipientIndex(0), NOW)
+        .expect("sent")
+        .expect("first");
+    assert_eq!(first.recipients()[0].first_download_at, Some(NOW));
+    assert_eq!(
+        first.record_download(RecipientIndex(0), NOW.plus_seconds(5)),
+        Ok(None)
+    );
+    assert!(
+        first
+            .record_download(RecipientIndex(1), NOW)
+            .expect("sent")
+            .is_some()
+    );
+    assert_eq!(
+        t.record_download(RecipientIndex(5), NOW),
+        Err(DomainError::TransferNotFound)
+    );
+}
+
+#[test]
+fn downloads_are_recorded_only_while_sent() {
+    for t in [draft(), keyed()] {
+        assert_eq!(
+            t.record_download(RecipientIndex(0), NOW),
+            Err(refused(&t, Action::RecordDownload))
+        );
+    }
+}
+
+#[test]
+fn a_stored_transfer_round_trips_through_json() {
+    for t in every_state() {
+        let json = serde_json::to_string(&t).expect("serializable");
+        let back: Transfer = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, t);
+    }
+}
