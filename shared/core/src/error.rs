@@ -77,6 +77,8 @@ pub enum Field {
     InternalDomain,
     /// A policy setting.
     Policy,
+    /// A mail subject.
+    Subject,
     /// A stored binary value that no form field names.
     StoredValue,
 }
@@ -115,6 +117,7 @@ impl Field {
             Self::BaseUrl => "base_url",
             Self::InternalDomain => "internal_domain",
             Self::Policy => "policy",
+            Self::Subject => "subject",
             Self::StoredValue => "stored_value",
         }
     }

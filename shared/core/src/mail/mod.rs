@@ -1,6 +1,6 @@
-//! Mail: the [`RenderedMail`] the mailer port transports, and (in
-//! [`templates`]) the askama templates that produce it, text + HTML, Dutch
-//! and English.
+//! Mail: the [`RenderedMail`] the mailer port transports, and the
+//! functions that render each mail from askama templates (`templates/`),
+//! text + HTML, Dutch and English.
 //!
 //! Header safety is a property of the types: `to` and `reply_to` are
 //! [`EmailAddress`]es (strict form, no CR/LF possible), and the subject is a
@@ -8,6 +8,18 @@
 //! askama with HTML escaping for the HTML part.
 
 use core::fmt;
+
+mod dates;
+mod links;
+mod render;
+#[cfg(test)]
+mod tests;
+
+pub use links::{Link, PublicBaseUrl};
+pub use render::{
+    MailError, download_receipt, lockout_notice, recipient_notification, reply_received, revoke_notice,
+    sender_summary, verification_code,
+};
 
 use crate::error::{DomainError, Field};
 use crate::validate::{EmailAddress, check_single_line};
@@ -24,7 +36,7 @@ impl Subject {
 
     /// Builds a subject; refuses any control character (CR/LF above all).
     pub fn new(text: &str) -> Result<Self, DomainError> {
-        check_single_line(text, Field::Policy)?;
+        check_single_line(text, Field::Subject)?;
         let text = text.trim();
         if text.chars().count() <= Self::MAX_CHARS {
             return Ok(Self(text.to_owned()));
