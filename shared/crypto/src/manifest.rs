@@ -176,6 +176,19 @@ impl Manifest {
     }
 }
 
+/// Parses and validates a manifest from its JSON form (as the web pages
+/// build it).
+pub fn from_json(json: &str) -> Result<Manifest> {
+    let manifest: Manifest = serde_json::from_str(json).map_err(|_| Error::ManifestMalformed)?;
+    manifest.validate()?;
+    Ok(manifest)
+}
+
+/// The JSON form of a manifest.
+pub fn to_json(manifest: &Manifest) -> String {
+    serde_json::to_string(manifest).expect("a manifest always serializes: strings and numbers only")
+}
+
 fn aad(header: &[u8], transfer: &TransferId) -> [u8; MANIFEST_HEADER_LEN + 16] {
     let mut aad = [0u8; MANIFEST_HEADER_LEN + 16];
     aad[..MANIFEST_HEADER_LEN].copy_from_slice(&header[..MANIFEST_HEADER_LEN]);

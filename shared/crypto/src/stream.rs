@@ -74,8 +74,29 @@ pub fn plaintext_len(ciphertext_len: u64) -> Option<u64> {
 
 type Stream = StreamBE32<Aes256Gcm>;
 
-/// Associated data of every chunk: header ‖ transfer id ‖ file id.
-const AAD_LEN: usize = HEADER_LEN + 16 + 16;
+/// Length of the associated data of every chunk.
+pub const AAD_LEN: usize = HEADER_LEN + 16 + 16;
+
+/// The associated data of every chunk of a file: `header ‖ transfer id ‖
+/// file id`. Exposed for WebCrypto encryptors; the sealer uses it too.
+pub fn chunk_aad(header: &[u8; HEADER_LEN], transfer: &TransferId, file: &FileId) -> [u8; AAD_LEN] {
+    let mut aad = [0u8; AAD_LEN];
+    aad[..HEADER_LEN].copy_from_slice(header);
+    aad[HEADER_LEN..HEADER_LEN + 16].copy_from_slice(transfer.as_bytes());
+    aad[HEADER_LEN + 16..].copy_from_slice(file.as_bytes());
+    aad
+}
+
+/// The AES-GCM nonce of chunk `index`: `prefix ‖ BE32(index) ‖ last`, as
+/// `aead-stream`'s `StreamBE32` builds it. Exposed for WebCrypto encryptors;
+/// a test proves it equals what the sealer uses.
+pub fn chunk_nonce(prefix: &[u8; NONCE_PREFIX_LEN], index: u32, last: bool) -> [u8; 12] {
+    let mut nonce = [0u8; 12];
+    nonce[..NONCE_PREFIX_LEN].copy_from_slice(prefix);
+    nonce[NONCE_PREFIX_LEN..11].copy_from_slice(&index.to_be_bytes());
+    nonce[11] = u8::from(last);
+    nonce
+}
 
 fn build_header(prefix: &[u8; NONCE_PREFIX_LEN]) -> [u8; HEADER_LEN] {
     let mut header = [0u8; HEADER_LEN];
@@ -182,6 +203,13 @@ impl FileSealer {
         self.header
     }
 
+    /// The random nonce prefix (the last 7 bytes of the header).
+    pub fn nonce_prefix(&self) -> [u8; NONCE_PREFIX_LEN] {
+        self.header[HEADER_LEN - NONCE_PREFIX_LEN..]
+            .try_into()
+            .expect("7-byte prefix")
+    }
+
     /// Encrypts chunk `index` in place: `buffer` holds the plaintext and on
     /// return holds the sealed chunk ([`TAG_LEN`] bytes longer). A non-last
     /// chunk MUST be exactly [`CHUNK_SIZE`] bytes.
@@ -279,6 +307,39 @@ mod tests {
         assert_eq!(ciphertext_len(u64::MAX), None);
         assert_eq!(ciphertext_len(MAX_CHUNKS * c), Some(14 + MAX_CHUNKS * (c + 16)));
         assert_eq!(ciphertext_len(MAX_CHUNKS * c + 1), None);
+    }
+
+    #[test]
+    fn published_nonce_and_aad_are_what_the_sealer_uses() {
+        use aes_gcm::aead::{Aead, Payload};
+        let key = FileKey::from_bytes([1; 32]);
+        let (t, f) = (TransferId::from_bytes([2; 16]), FileId::from_bytes([3; 16]));
+        let sealer = FileSealer::with_nonce_prefix(&key, &t, &f, [4; 7]);
+        for (index, last) in [(0, false), (7, true), (0x0102_0304, false)] {
+            let plaintext = if last {
+                alloc::vec![5u8; 3]
+            } else {
+                alloc::vec![5u8; CHUNK_SIZE]
+            };
+            let mut sealed = plaintext.clone();
+            sealer.seal_chunk(index, last, &mut sealed).unwrap();
+            let nonce = chunk_nonce(&sealer.nonce_prefix(), index, last);
+            let aad = chunk_aad(&sealer.header(), &t, &f);
+            let plain_gcm = Aes256Gcm::new(key.expose_secret().into())
+                .encrypt(
+                    &nonce.into(),
+                    Payload {
+                        msg: &plaintext,
+                        aad: &aad,
+                    },
+                )
+                .unwrap();
+            assert_eq!(plain_gcm, sealed, "chunk {index}");
+        }
+        assert_eq!(
+            chunk_nonce(&[9; 7], 0x0A0B_0C0D, true),
+            [9, 9, 9, 9, 9, 9, 9, 0x0A, 0x0B, 0x0C, 0x0D, 1]
+        );
     }
 
     #[test]
