@@ -80,3 +80,31 @@ pub enum AuditKind {
         reply: TransferId,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_stored_as_ids_counts_and_times_only() {
+        let event = AuditEvent {
+            id: EventId::from_bytes([1; 16]),
+            transfer: TransferId::from_bytes([2; 16]),
+            at: Timestamp::from_unix_seconds(1_800_000_000),
+            kind: AuditKind::UnlockFailed {
+                recipient: 1,
+                failures: 3,
+            },
+        };
+        let json = serde_json::to_string(&event).expect("serializable");
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"id":"{}","transfer":"{}","at":1800000000,"kind":{{"event":"unlock_failed","recipient":1,"failures":3}}}}"#,
+                event.id, event.transfer
+            )
+        );
+        let back: AuditEvent = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, event);
+    }
+}

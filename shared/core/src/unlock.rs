@@ -6,7 +6,21 @@
 //! limit, so exactly one request locks the transfer and mails the sender.
 
 use crate::error::DomainError;
-use crate::policy::Policy;
+use crate::policy::{Limit, Policy};
+use crate::ports::CounterKey;
+use crate::transfer::Transfer;
+
+/// The counter of wrong passwords for a transfer and its limit; it lives as
+/// long as the transfer's record.
+pub fn failure_counter(transfer: &Transfer, policy: &Policy) -> (CounterKey, Limit) {
+    (
+        CounterKey::UnlockFailures(transfer.id()),
+        Limit {
+            max: policy.unlock_attempts,
+            expires_at: transfer.record_expires_at(policy),
+        },
+    )
+}
 
 /// The decision after a counted wrong password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +87,65 @@ mod tests {
     fn the_failure_that_reaches_the_limit_locks_the_transfer() {
         assert_eq!(FailedUnlock::decide(Some(3), &policy()), FailedUnlock::LockNow);
         assert_eq!(FailedUnlock::LockNow.error(), DomainError::TransferLocked);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn of_fifty_racing_wrong_passwords_exactly_one_locks_and_ten_are_counted() {
+        use std::sync::Arc;
+
+        use crate::ports::conformance::sample_transfer;
+        use crate::ports::{MemoryStateStore, PortError, StateStore};
+
+        let store = Arc::new(MemoryStateStore::new());
+        let p = Policy {
+            unlock_attempts: 10,
+            ..Policy::default()
+        };
+        let (key, limit) = failure_counter(&sample_transfer(1), &p);
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                let p = p.clone();
+                tokio::spawn(async move {
+                    let counted = match store.increment_counter(&key, limit.max, limit.expires_at).await {
+                        Ok(count) => Some(count),
+                        Err(PortError::ConditionFailed) => None,
+                        Err(other) => panic!("the in-memory store does not fail: {other}"),
+                    };
+                    FailedUnlock::decide(counted, &p)
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.expect("task did not panic"));
+        }
+        let locks = outcomes.iter().filter(|o| **o == FailedUnlock::LockNow).count();
+        let tries = outcomes
+            .iter()
+            .filter(|o| matches!(o, FailedUnlock::TryAgain { .. }))
+            .count();
+        assert_eq!(
+            (locks, tries),
+            (1, 9),
+            "one lock (and one lockout mail), nine counted misses"
+        );
+        assert_eq!(outcomes.len() - locks - tries, 40);
+    }
+
+    #[test]
+    fn the_failure_counter_lives_as_long_as_the_transfer_record() {
+        let transfer = crate::ports::conformance::sample_transfer(2);
+        let p = Policy::default();
+        let (key, limit) = failure_counter(&transfer, &p);
+        assert_eq!(key, CounterKey::UnlockFailures(transfer.id()));
+        assert_eq!(
+            limit,
+            Limit {
+                max: p.unlock_attempts,
+                expires_at: transfer.record_expires_at(&p)
+            }
+        );
     }
 
     #[test]

@@ -22,9 +22,41 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{DomainError, Field};
 use crate::ids::{ChallengeId, Token, TokenHash};
-use crate::policy::Policy;
+use crate::policy::{Limit, Policy};
+use crate::ports::{CounterKey, Fingerprint};
 use crate::timestamp::Timestamp;
 use crate::transfer::Sender;
+use crate::validate::EmailAddress;
+
+/// The two counters a code request must pass, each incremented against its
+/// limit: codes for this address and codes from this client, in the current
+/// hour. A refused increment of either is [`DomainError::RateLimited`].
+/// `client` identifies the caller (its network address, as the HTTP layer
+/// sees it); only its fingerprint is stored.
+pub fn code_request_counters(
+    address: &EmailAddress,
+    client: &str,
+    policy: &Policy,
+    now: Timestamp,
+) -> [(CounterKey, Limit); 2] {
+    let window = now.window_start(Timestamp::HOUR);
+    [
+        (
+            CounterKey::CodesForAddress {
+                address: Fingerprint::of_email(address),
+                window,
+            },
+            policy.codes_per_address_limit(now),
+        ),
+        (
+            CounterKey::CodesFromClient {
+                client: Fingerprint::of_client(client),
+                window,
+            },
+            policy.codes_per_client_limit(now),
+        ),
+    ]
+}
 
 /// A six-digit one-time code.
 #[derive(Clone, PartialEq, Eq)]
@@ -119,6 +151,18 @@ impl VerificationChallenge {
         }
     }
 
+    /// The counter of answers to this challenge, limited to the policy's
+    /// attempts per code and kept as long as the challenge.
+    pub fn attempt_counter(&self, policy: &Policy) -> (CounterKey, Limit) {
+        (
+            CounterKey::CodeAttempts(self.id),
+            Limit {
+                max: policy.attempts_per_code,
+                expires_at: self.expires_at,
+            },
+        )
+    }
+
     /// Checks an answer. `attempt` is this attempt's number as returned by
     /// the store's increment of the challenge's attempt counter (1 for the
     /// first); a refused increment means [`DomainError::CodeAttemptsExhausted`]
@@ -185,6 +229,7 @@ impl SenderSession {
 mod tests {
     use super::*;
     use crate::policy::tests::{email, policy};
+    use crate::ports::{MemoryStateStore, PortError, StateStore};
     use crate::validate::PersonName;
 
     const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
@@ -299,6 +344,85 @@ mod tests {
         assert_eq!(
             session.check_live(NOW.plus_seconds(120 * 60)),
             Err(DomainError::SessionInvalid)
+        );
+    }
+
+    /// Increments a counter in the store the way a handler does, mapping a
+    /// refusal at the limit to `None`.
+    async fn count(store: &MemoryStateStore, (key, limit): (CounterKey, Limit)) -> Option<u32> {
+        match store.increment_counter(&key, limit.max, limit.expires_at).await {
+            Ok(count) => Some(count),
+            Err(PortError::ConditionFailed) => None,
+            Err(other) => panic!("the in-memory store does not fail: {other}"),
+        }
+    }
+
+    async fn request_code(
+        store: &MemoryStateStore,
+        address: &str,
+        client: &str,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        for counter in code_request_counters(&email(address), client, &policy(), now) {
+            count(store, counter).await.ok_or(DomainError::RateLimited)?;
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_sixth_code_for_the_same_address_within_the_hour_is_rate_limited() {
+        let store = MemoryStateStore::new();
+        for client in ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"] {
+            assert_eq!(request_code(&store, "jan@example.nl", client, NOW).await, Ok(()));
+        }
+        assert_eq!(
+            request_code(&store, "JAN@example.nl", "10.0.0.6", NOW).await,
+            Err(DomainError::RateLimited)
+        );
+        assert_eq!(
+            request_code(&store, "piet@example.nl", "10.0.0.6", NOW).await,
+            Ok(()),
+            "other addresses are not affected"
+        );
+        let next_hour = NOW.window_start(Timestamp::HOUR).plus_seconds(Timestamp::HOUR);
+        assert_eq!(
+            request_code(&store, "jan@example.nl", "10.0.0.6", next_hour).await,
+            Ok(())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_asking_codes_for_many_addresses_is_rate_limited_after_twenty() {
+        let store = MemoryStateStore::new();
+        for n in 0..20 {
+            assert_eq!(
+                request_code(&store, &format!("user{n}@example.nl"), "192.0.2.7", NOW).await,
+                Ok(())
+            );
+        }
+        assert_eq!(
+            request_code(&store, "user20@example.nl", "192.0.2.7", NOW).await,
+            Err(DomainError::RateLimited)
+        );
+    }
+
+    #[tokio::test]
+    async fn with_the_attempt_counter_a_right_code_after_five_wrong_ones_is_refused() {
+        let store = MemoryStateStore::new();
+        let p = policy();
+        let challenge = challenge("123456");
+        let mut last = Ok(());
+        for _ in 0..5 {
+            let attempt = count(&store, challenge.attempt_counter(&p))
+                .await
+                .expect("below the limit");
+            last = challenge.check(&code("000000"), attempt, &p, NOW);
+        }
+        assert_eq!(last, Err(DomainError::CodeAttemptsExhausted));
+        assert_eq!(
+            count(&store, challenge.attempt_counter(&p)).await,
+            None,
+            "a sixth attempt is never compared"
         );
     }
 
