@@ -6,7 +6,7 @@
 //! - [`verification`]: one-time codes and sender sessions;
 //! - [`unlock`]: counting wrong passwords and locking;
 //! - [`policy`]: the operator's settings and the rules built on them;
-//! - [`validate`], [`ids`], [`envelope`], [`file`]: validated input values;
+//! - [`validate`], [`ids`], [`envelope`], [`file`](mod@file): validated input values;
 //! - [`audit`]: audit events;
 //! - [`error`]: [`DomainError`] with stable codes and 4xx statuses;
 //! - [`mail`]: rendered mail and its templates;
