@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # --- constants (spec: "File object", "Manifest", "Wrapped key") -------------
 
-CHUNK = 1 << 20  # C, plaintext bytes per chunk
+CHUNK = 1 << 18  # C, plaintext bytes per chunk (256 KiB)
 TAG = 16  # AES-GCM tag length
 SEALED_CHUNK = CHUNK + TAG  # a full sealed chunk
 MAGIC = b"kluis"

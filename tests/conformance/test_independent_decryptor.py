@@ -122,6 +122,7 @@ def test_stretched_key_from_typed_equals_normalized(vector, kdf_params, stretche
     salt = bytes.fromhex(vector["salt"])
     assert len(stretched) == 32
     assert kd.stretch(vector["password_normalized"], salt, kdf_params) == stretched
+    assert stretched.hex() == vector["expect"]["stretched"]
 
 
 def test_key_encryption_key(vector, stretched, transfer_id):

@@ -93,6 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "salt": hex::encode(salt),
         "transfer_id": transfer.to_text(),
         "expect": {
+            "stretched": hex::encode(*kluis_crypto::stretch(typed, &salt, params)?),
             "kek": hex::encode(keys.kek.expose_secret()),
             "auth_key": hex::encode(keys.auth.expose_secret()),
             "auth_hash": hex::encode(kluis_crypto::auth_hash(&keys.auth)),

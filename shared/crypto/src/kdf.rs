@@ -94,6 +94,17 @@ pub fn derive_unchecked(
     params: KdfParams,
     transfer: &TransferId,
 ) -> Result<PasswordKeys> {
+    let stretched = stretch(password, salt, params)?;
+    Ok(PasswordKeys {
+        kek: KeyEncryptionKey::derive_from(&stretched, transfer),
+        auth: AuthKey::derive_from(&stretched, transfer),
+    })
+}
+
+/// `S = Argon2id(normalize(password), salt, m, t, p)`, the 32 bytes both
+/// password keys are derived from. Public for known-answer vectors only.
+#[doc(hidden)]
+pub fn stretch(password: &str, salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
     if salt.len() != SALT_LEN {
         return Err(Error::SaltLength { expected: SALT_LEN });
     }
@@ -105,10 +116,7 @@ pub fn derive_unchecked(
     argon
         .hash_password_into(normalized.as_bytes(), salt, stretched.as_mut())
         .map_err(|_| Error::WeakKdfParams)?;
-    Ok(PasswordKeys {
-        kek: KeyEncryptionKey::derive_from(&stretched, transfer),
-        auth: AuthKey::derive_from(&stretched, transfer),
-    })
+    Ok(stretched)
 }
 
 /// A fresh random Argon2id salt.

@@ -40,7 +40,9 @@ pub mod io;
 
 pub use error::Error;
 pub use ids::{FileId, TransferId};
-pub use kdf::{KdfParams, PasswordKeys, SALT_LEN, derive_password_keys, derive_unchecked, generate_salt};
+pub use kdf::{
+    KdfParams, PasswordKeys, SALT_LEN, derive_password_keys, derive_unchecked, generate_salt, stretch,
+};
 pub use keys::{AuthKey, ContentKey, FileKey, KeyEncryptionKey, ManifestKey, auth_hash, verify_auth};
 pub use manifest::{FileEntry, Manifest};
 pub use stream::{CHUNK_SIZE, FileOpener, FileSealer, ciphertext_len, plaintext_len};

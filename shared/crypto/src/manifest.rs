@@ -57,9 +57,31 @@ pub struct FileEntry {
     /// Media type, e.g. `application/pdf`.
     #[serde(rename = "type")]
     pub media_type: String,
-    /// SHA-256 of the plaintext.
-    #[serde(with = "hex::serde")]
+    /// SHA-256 of the plaintext (64 lower-case hex digits in JSON).
+    #[serde(with = "sha256_hex")]
     pub sha256: [u8; 32],
+}
+
+mod sha256_hex {
+    use alloc::string::String;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(digest: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(digest))
+    }
+
+    /// Only lower-case hex: one spelling per digest, as the format says.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        let lower = text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !lower || hex::decode_to_slice(&text, &mut out).is_err() {
+            return Err(D::Error::custom("sha256 must be 64 lower-case hex digits"));
+        }
+        Ok(out)
+    }
 }
 
 mod file_id_text {
@@ -268,6 +290,29 @@ mod tests {
             files: alloc::vec![entry(1, "a"), entry(1, "b")],
         };
         assert_eq!(dup.validate(), Err(Error::ManifestMalformed));
+    }
+
+    #[test]
+    fn json_spelling_rules_are_enforced() {
+        let good = to_json(&manifest());
+        assert_eq!(from_json(&good).unwrap(), manifest());
+        let cases = [
+            good.replacen(&hex::encode([1u8; 32]), &"AB".repeat(32), 1), // upper-case digest
+            good.replacen(&hex::encode([1u8; 32]), &"ab".repeat(31), 1), // short digest
+            good.replacen("\"size\":42", "\"size\":42.0", 1),            // not an integer
+            good.replacen("\"message\":\"Zie bijlage.\",", "", 1),       // missing member
+            good.replacen("{\"message\"", "{\"extra\":1,\"message\"", 1), // unknown member
+            good.replacen(
+                "{\"message\":\"Zie bijlage.\"",
+                "{\"message\":\"a\",\"message\":\"b\"",
+                1,
+            ),
+            good.replacen("Zie bijlage.", "\\ud800", 1), // lone surrogate
+        ];
+        for bad in &cases {
+            assert_ne!(bad, &good, "the mutation must apply");
+            assert_eq!(from_json(bad).unwrap_err(), Error::ManifestMalformed, "{bad}");
+        }
     }
 
     #[test]

@@ -22,8 +22,8 @@ use zeroize::Zeroize;
 
 use crate::{Error, FORMAT_VERSION, FileId, FileKey, MAGIC, Result, TransferId};
 
-/// Plaintext bytes per chunk: 1 MiB. Why this size is in `docs/format.md`.
-pub const CHUNK_SIZE: usize = 1 << 20;
+/// Plaintext bytes per chunk: 256 KiB. Why this size is in `docs/format.md`.
+pub const CHUNK_SIZE: usize = 1 << 18;
 /// AES-GCM tag length appended to every chunk.
 pub const TAG_LEN: usize = 16;
 /// Bytes of a full sealed chunk.

@@ -29,6 +29,8 @@ fn transfer_vector_derives_the_recorded_keys() {
         kluis_crypto::password::normalize(&v.password_typed),
         v.password_normalized
     );
+    let stretched = kluis_crypto::stretch(&v.password_typed, &v.salt, v.kdf).unwrap();
+    assert_eq!(hex::encode(*stretched), v.expect("stretched"));
     assert_eq!(hex::encode(keys.kek.expose_secret()), v.expect("kek"));
     assert_eq!(hex::encode(keys.auth.expose_secret()), v.expect("auth_key"));
     assert_eq!(
@@ -91,7 +93,7 @@ fn transfer_vector_files_decrypt_to_the_pattern_and_reencrypt_byte_for_byte() {
         let pieces: Vec<&[u8]> = if plaintext.is_empty() {
             vec![&[]]
         } else {
-            plaintext.chunks(1 << 20).collect()
+            plaintext.chunks(kluis_crypto::CHUNK_SIZE).collect()
         };
         for (i, piece) in pieces.iter().enumerate() {
             let mut buf = piece.to_vec();
