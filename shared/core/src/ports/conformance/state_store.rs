@@ -1,18 +1,17 @@
-//! The conformance suite every [`StateStore`] adapter runs (feature
-//! `conformance`): the port's contract as executable checks, including the
-//! two races the design names. Each check panics with a message on a
-//! violation, like an assertion; call them from `#[tokio::test(flavor =
-//! "multi_thread")]` tests with a fresh, empty store.
+//! The conformance suite every [`StateStore`] adapter runs: the port's
+//! contract as executable checks, including the two races the design names.
+//! Each check panics with a message on a violation, like an assertion; call
+//! them from `#[tokio::test(flavor = "multi_thread")]` tests with a fresh,
+//! empty store. Re-exported at [`super`] so `conformance::run_all` keeps working.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::PortError;
-use super::state_store::{CounterKey, StateStore};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::error::Field;
 use crate::ids::{ChallengeId, EventId, Token, TransferId};
 use crate::policy::Policy;
+use crate::ports::{CounterKey, PortError, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::{NewTransfer, Sender, Transfer, TransferState};
 use crate::validate::{EmailAddress, Language, PersonName};
@@ -268,7 +267,7 @@ pub async fn run_all<S: StateStore + 'static>(fresh: impl Fn() -> S) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::memory::MemoryStateStore;
+    use crate::ports::MemoryStateStore;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_in_memory_store_conforms_to_the_state_store_contract() {
