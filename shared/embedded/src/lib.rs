@@ -1,0 +1,9 @@
+//! kluis-embedded: the ports of `kluis-core` for one machine with no
+//! services. Objects live on disk behind HMAC-signed URLs the store serves
+//! itself, state lives in a redb file, mail is written as `.eml` files.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod state;
+
+pub use state::{RedbStateStore, StateError};
