@@ -4,6 +4,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod objects;
 pub mod state;
 
+pub use objects::serve::ServeError;
+pub use objects::signing::SigningKey;
+pub use objects::{DiskObjectStore, ObjectBody};
 pub use state::{RedbStateStore, StateError};

@@ -1,16 +1,68 @@
 //! The core's conformance suites against the embedded adapters, each on
-//! fresh temporary folders.
+//! fresh temporary folders; the disk store's URLs are served by hyper on
+//! 127.0.0.1, as the single-machine runner will serve them.
 
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
 use kluis_core::ports::conformance;
-use kluis_embedded::RedbStateStore;
+use kluis_embedded::{DiskObjectStore, RedbStateStore, SigningKey};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_redb_store_conforms_to_the_state_store_contract() {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let counter = std::sync::atomic::AtomicU32::new(0);
+    let counter = AtomicU32::new(0);
     conformance::run_all(|| {
-        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = counter.fetch_add(1, Ordering::Relaxed);
         RedbStateStore::open(dir.path().join(format!("state-{n}.redb"))).expect("open a fresh database")
     })
     .await;
+}
+
+/// A disk store under `root`, mounted at `/objects` on a loopback port.
+async fn served_disk_store(root: &std::path::Path) -> DiskObjectStore {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let address = listener.local_addr().expect("a bound address");
+    let store = DiskObjectStore::open(
+        root,
+        &format!("http://{address}/objects"),
+        SigningKey::from_bytes([9; 32]),
+    )
+    .await
+    .expect("open the disk store");
+    let served = store.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let store = served.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let store = store.clone();
+                    async move { Ok::<_, Infallible>(store.serve(request).await) }
+                });
+                // A client hanging up mid-request is not the test's concern.
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_disk_store_conforms_to_the_object_store_contract() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = served_disk_store(dir.path()).await;
+    conformance::object_store::run_all(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_disk_store_refuses_tampered_and_expired_urls() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = served_disk_store(dir.path()).await;
+    conformance::object_store::presigned_urls_are_refused_when_tampered_or_expired(&store).await;
 }

@@ -1,0 +1,365 @@
+//! An [`ObjectStore`] on the local disk that serves its own presigned URLs,
+//! so the browser uploads and downloads straight to and from it exactly as
+//! it does with S3 (bytes never pass through a function).
+//!
+//! The store hands out URLs under its `base_url` (e.g.
+//! `http://127.0.0.1:8080/objects`) signed by [`signing`]; whoever mounts
+//! [`DiskObjectStore::serve`] under that URL's path answers them. Every
+//! file is written to `tmp/` and renamed into place, so a reader never sees
+//! a half-written part or object, and a crash leaves only `tmp/` litter,
+//! which [`DiskObjectStore::open`] clears.
+
+mod body;
+mod layout;
+pub mod serve;
+pub mod signing;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kluis_core::file::{CompletedPart, PartNumber, UploadId};
+use kluis_core::ids::TransferId;
+use kluis_core::ports::{
+    ByteRange, Clock, ObjectKey, ObjectStore, OsRandom, PortError, PresignedUrl, RandomSource, SystemClock,
+};
+use tokio::io::AsyncWriteExt as _;
+
+pub use body::ObjectBody;
+use layout::{Layout, etag_hex, part_prefix};
+use signing::{SignedFields, SigningKey};
+
+/// S3's smallest part: every part but the last must be at least this big.
+/// The embedded store enforces it too, so a client that works here works on S3.
+pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
+
+/// S3's largest part, the default limit of one part PUT.
+pub const DEFAULT_MAX_PART_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Why the store could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The base URL is not `http(s)://authority[/path]` without query or fragment.
+    #[error("the object base URL must be http(s)://host[:port][/path], without query or fragment")]
+    BaseUrl,
+    /// The root folder could not be prepared.
+    #[error("preparing the object folder {path}: {source}")]
+    Io {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Why an operation failed inside the store (a backend failure for the port).
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// Reading or writing the disk failed.
+    #[error("object store I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The OS random source failed.
+    #[error("no random bytes for an upload id")]
+    Random,
+}
+
+fn backend(error: impl Into<ObjectError>) -> PortError {
+    PortError::backend(error.into())
+}
+
+fn is_not_found(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::NotFound
+}
+
+/// Files on disk, URLs signed with HMAC-SHA256.
+#[derive(Clone)]
+pub struct DiskObjectStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    layout: Layout,
+    base_url: String,
+    /// The path part of `base_url` (`""` or `/objects`): requests arrive under it.
+    mount: String,
+    key: SigningKey,
+    max_part_bytes: u64,
+    clock: Arc<dyn Clock>,
+    /// Serialises the operations that create, consume or remove uploads and
+    /// objects (complete, abort, delete), so none sees another half done.
+    structure: tokio::sync::Mutex<()>,
+}
+
+impl core::fmt::Debug for DiskObjectStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DiskObjectStore")
+            .field("root", &self.inner.layout.root())
+            .field("base_url", &self.inner.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DiskObjectStore {
+    /// Opens a store rooted at `root` (created if absent) whose URLs start
+    /// with `base_url`. Clears `root/tmp`: only one store may use a root.
+    pub async fn open(root: impl AsRef<Path>, base_url: &str, key: SigningKey) -> Result<Self, OpenError> {
+        Self::open_with(root, base_url, key, DEFAULT_MAX_PART_BYTES, Arc::new(SystemClock)).await
+    }
+
+    /// [`DiskObjectStore::open`] with a part size limit and a clock (tests
+    /// make URLs expire with a [`kluis_core::ports::FixedClock`]).
+    pub async fn open_with(
+        root: impl AsRef<Path>,
+        base_url: &str,
+        key: SigningKey,
+        max_part_bytes: u64,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, OpenError> {
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let mount = mount_path(&base_url).ok_or(OpenError::BaseUrl)?.to_owned();
+        let layout = Layout::new(root.as_ref().to_path_buf());
+        let tmp = layout.tmp();
+        let io = |source| OpenError::Io {
+            path: tmp.clone(),
+            source,
+        };
+        match tokio::fs::remove_dir_all(&tmp).await {
+            Err(e) if !is_not_found(&e) => return Err(io(e)),
+            _ => {}
+        }
+        tokio::fs::create_dir_all(&tmp).await.map_err(io)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                layout,
+                base_url,
+                mount,
+                key,
+                max_part_bytes,
+                clock,
+                structure: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    fn expires(&self, valid_for: Duration) -> u64 {
+        self.inner
+            .clock
+            .now()
+            .unix_seconds()
+            .saturating_add(valid_for.as_secs().max(1))
+    }
+
+    /// Builds a signed URL for `key` with the given extra query fields.
+    fn presign(
+        &self,
+        method: &str,
+        key: &ObjectKey,
+        upload: &str,
+        part: &str,
+        range: &str,
+        expires: u64,
+    ) -> String {
+        let path = format!("{}/{key}", self.inner.mount);
+        let expires = expires.to_string();
+        let fields = SignedFields {
+            method,
+            path: &path,
+            upload,
+            part,
+            range,
+            expires: &expires,
+        };
+        let signature = self.inner.key.sign(&fields);
+        let mut query = String::new();
+        if !upload.is_empty() {
+            query.push_str(&format!("upload={upload}&part={part}&"));
+        }
+        if !range.is_empty() {
+            query.push_str(&format!("range={range}&"));
+        }
+        format!(
+            "{}/{key}?{query}expires={expires}&sig={signature}",
+            self.inner.base_url
+        )
+    }
+
+    /// A path in `tmp/` no one else uses.
+    fn temp_path(&self) -> Result<PathBuf, PortError> {
+        let mut bytes = [0; 16];
+        OsRandom
+            .fill(&mut bytes)
+            .map_err(|_| backend(ObjectError::Random))?;
+        Ok(self
+            .inner
+            .layout
+            .tmp()
+            .join(format!("{}.tmp", URL_SAFE_NO_PAD.encode(bytes))))
+    }
+}
+
+/// The path of an `http(s)://authority[/path]` URL, or `None` if it is not one.
+fn mount_path(base_url: &str) -> Option<&str> {
+    let rest = base_url
+        .strip_prefix("http://")
+        .or_else(|| base_url.strip_prefix("https://"))?;
+    if rest.contains(['?', '#']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    (!rest.is_empty() && !rest.starts_with('/')).then_some(path)
+}
+
+/// Removes a folder tree; absence is success (idempotent deletes).
+async fn remove_tree(path: &Path) -> Result<(), PortError> {
+    match tokio::fs::remove_dir_all(path).await {
+        Err(e) if !is_not_found(&e) => Err(backend(e)),
+        _ => Ok(()),
+    }
+}
+
+impl ObjectStore for DiskObjectStore {
+    async fn create_multipart_upload(&self, key: &ObjectKey) -> Result<UploadId, PortError> {
+        let mut bytes = [0; 16];
+        OsRandom.fill(&mut bytes)?;
+        let upload =
+            UploadId::parse(&URL_SAFE_NO_PAD.encode(bytes)).map_err(|_| backend(ObjectError::Random))?;
+        let folder = self
+            .inner
+            .layout
+            .upload(key, &upload)
+            .ok_or_else(|| backend(ObjectError::Random))?;
+        let _guard = self.inner.structure.lock().await;
+        tokio::fs::create_dir_all(&folder).await.map_err(backend)?;
+        Ok(upload)
+    }
+
+    async fn presign_part_uploads(
+        &self,
+        key: &ObjectKey,
+        upload: &UploadId,
+        parts: &[PartNumber],
+        valid_for: Duration,
+    ) -> Result<Vec<PresignedUrl>, PortError> {
+        // An id this store never issued cannot name an upload.
+        self.inner.layout.upload(key, upload).ok_or(PortError::NotFound)?;
+        let expires = self.expires(valid_for);
+        Ok(parts
+            .iter()
+            .map(|part| PresignedUrl {
+                url: self.presign("PUT", key, upload.as_str(), &part.get().to_string(), "", expires),
+                headers: Vec::new(),
+                expires_at: kluis_core::Timestamp::from_unix_seconds(expires),
+            })
+            .collect())
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        key: &ObjectKey,
+        upload: &UploadId,
+        parts: &[CompletedPart],
+    ) -> Result<(), PortError> {
+        let folder = self.inner.layout.upload(key, upload).ok_or(PortError::NotFound)?;
+        let _guard = self.inner.structure.lock().await;
+        if !tokio::fs::try_exists(&folder).await.map_err(backend)? {
+            return Err(PortError::NotFound);
+        }
+        // S3's rules: at least one part, ascending, each as uploaded (ETag),
+        // all but the last at least 5 MiB. A violation is the caller's
+        // condition not holding; nothing is written.
+        if parts.is_empty() || parts.windows(2).any(|w| w[0].number >= w[1].number) {
+            return Err(PortError::ConditionFailed);
+        }
+        let mut files = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            let hex = etag_hex(part.etag.as_str()).ok_or(PortError::ConditionFailed)?;
+            let file = folder.join(format!("{}{hex}", part_prefix(part.number)));
+            let size = match tokio::fs::metadata(&file).await {
+                Ok(meta) => meta.len(),
+                Err(e) if is_not_found(&e) => return Err(PortError::ConditionFailed),
+                Err(e) => return Err(backend(e)),
+            };
+            if i + 1 < parts.len() && size < MIN_PART_BYTES {
+                return Err(PortError::ConditionFailed);
+            }
+            files.push(file);
+        }
+        let temp = self.temp_path()?;
+        let written = concatenate(&files, &temp).await;
+        if let Err(e) = written {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(backend(e));
+        }
+        let target = self.inner.layout.object(key);
+        let placed = async {
+            tokio::fs::create_dir_all(self.inner.layout.objects(key.transfer)).await?;
+            tokio::fs::rename(&temp, &target).await
+        }
+        .await;
+        if let Err(e) = placed {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(backend(e));
+        }
+        // The object is in place: the upload is consumed. Should removing its
+        // parts fail, a retry sees the object and the delete of the transfer
+        // removes the leftovers.
+        remove_tree(&folder).await
+    }
+
+    async fn abort_multipart_upload(&self, key: &ObjectKey, upload: &UploadId) -> Result<(), PortError> {
+        let Some(folder) = self.inner.layout.upload(key, upload) else {
+            return Ok(());
+        };
+        let _guard = self.inner.structure.lock().await;
+        remove_tree(&folder).await
+    }
+
+    async fn object_size(&self, key: &ObjectKey) -> Result<u64, PortError> {
+        match tokio::fs::metadata(self.inner.layout.object(key)).await {
+            Ok(meta) => Ok(meta.len()),
+            Err(e) if is_not_found(&e) => Err(PortError::NotFound),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn presign_download(
+        &self,
+        key: &ObjectKey,
+        range: Option<ByteRange>,
+        valid_for: Duration,
+    ) -> Result<PresignedUrl, PortError> {
+        let expires = self.expires(valid_for);
+        let range_text = range
+            .map(|r| format!("{}-{}", r.first(), r.last()))
+            .unwrap_or_default();
+        Ok(PresignedUrl {
+            url: self.presign("GET", key, "", "", &range_text, expires),
+            headers: range
+                .map(|r| vec![("Range".to_owned(), r.header_value())])
+                .unwrap_or_default(),
+            expires_at: kluis_core::Timestamp::from_unix_seconds(expires),
+        })
+    }
+
+    async fn delete_transfer_objects(&self, transfer: TransferId) -> Result<(), PortError> {
+        let _guard = self.inner.structure.lock().await;
+        remove_tree(&self.inner.layout.uploads(transfer)).await?;
+        remove_tree(&self.inner.layout.objects(transfer)).await
+    }
+}
+
+/// Writes `files` one after the other into `target`, streaming, then syncs.
+async fn concatenate(files: &[PathBuf], target: &Path) -> std::io::Result<()> {
+    let mut out = tokio::fs::File::create(target).await?;
+    for file in files {
+        let mut part = tokio::fs::File::open(file).await?;
+        tokio::io::copy(&mut part, &mut out).await?;
+    }
+    out.flush().await?;
+    out.sync_all().await
+}
+
+#[cfg(test)]
+mod tests;
