@@ -5,9 +5,11 @@
 #![deny(missing_docs)]
 
 pub mod objects;
+pub mod outbox;
 pub mod state;
 
 pub use objects::serve::ServeError;
 pub use objects::signing::SigningKey;
 pub use objects::{DiskObjectStore, ObjectBody};
+pub use outbox::{OutboxMailer, OutboxMessage, read_outbox};
 pub use state::{RedbStateStore, StateError};
