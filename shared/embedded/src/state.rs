@@ -321,3 +321,75 @@ impl StateStore for RedbStateStore {
         .map_err(backend)?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kluis_core::ports::conformance::{NOW, sample_transfer};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn records_survive_reopening_the_database_file() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("state.redb");
+        let transfer = sample_transfer(1);
+        let key = CounterKey::UnlockFailures(transfer.id());
+        {
+            let store = RedbStateStore::open(&path).expect("open");
+            store.create_transfer(&transfer).await.expect("create");
+            store.increment_counter(&key, 3, NOW).await.expect("count");
+        }
+        let store = RedbStateStore::open(&path).expect("reopen");
+        assert_eq!(store.get_transfer(transfer.id()).await.expect("read"), transfer);
+        assert_eq!(store.increment_counter(&key, 3, NOW).await.expect("count"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_counter_keeps_its_first_expiry() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let store = RedbStateStore::open(dir.path().join("state.redb")).expect("open");
+        let key = CounterKey::UnlockFailures(TransferId::from_bytes([1; 16]));
+        store.increment_counter(&key, 5, NOW).await.expect("count");
+        store
+            .increment_counter(&key, 5, NOW.plus_seconds(3600))
+            .await
+            .expect("count");
+        let txn = store.db.begin_read().expect("read");
+        let stored = txn
+            .open_table(COUNTERS)
+            .expect("table")
+            .get(key.to_string().as_str())
+            .expect("get")
+            .map(|g| g.value());
+        assert_eq!(stored, Some((2, NOW.unix_seconds())));
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_record_is_a_backend_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let store = RedbStateStore::open(dir.path().join("state.redb")).expect("open");
+        let id = TransferId::from_bytes([9; 16]);
+        let txn = store.db.begin_write().expect("write");
+        txn.open_table(TRANSFERS)
+            .expect("table")
+            .insert(id.to_string().as_str(), b"{not json".as_slice())
+            .expect("insert");
+        txn.commit().expect("commit");
+        assert!(matches!(store.get_transfer(id).await, Err(PortError::Backend(_))));
+        let next = sample_transfer(9).revoke(NOW).expect("revocable");
+        assert!(matches!(
+            store
+                .replace_transfer(&next, sample_transfer(9).precondition())
+                .await,
+            Err(PortError::Backend(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_a_database_is_refused_on_open() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("state.redb");
+        std::fs::write(&path, b"not a redb file at all").expect("write");
+        assert!(RedbStateStore::open(&path).is_err());
+    }
+}
