@@ -57,6 +57,8 @@ pub enum Field {
     WrappedKey,
     /// The Argon2id salt.
     Salt,
+    /// The Argon2id parameters.
+    KdfParams,
     /// The sealed manifest.
     Manifest,
     /// A file's ciphertext size.
@@ -107,6 +109,7 @@ impl Field {
             Self::AuthKey => "auth_key",
             Self::WrappedKey => "wrapped_key",
             Self::Salt => "salt",
+            Self::KdfParams => "kdf",
             Self::Manifest => "manifest",
             Self::FileSize => "file_size",
             Self::Files => "files",

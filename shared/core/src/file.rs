@@ -11,12 +11,11 @@ use crate::ids::FileId;
 
 /// Checks a declared ciphertext size before any upload starts.
 ///
-/// HOOK: the crypto format (`kluis-crypto`) will expose the exact rule (a
-/// ciphertext is a header plus whole chunks, each with a tag); call it from
-/// here once it exists so impossible sizes are refused up front. Until then
-/// only an empty ciphertext is refused: even an empty file has a header.
+/// The format (`kluis-crypto`, `docs/format.md` "Sizes") says exactly which
+/// sizes a file object can have: a header plus whole chunks, each with a
+/// tag. Anything else cannot decrypt, so it is refused before any upload.
 pub fn check_ciphertext_size(ciphertext_bytes: u64) -> Result<(), DomainError> {
-    if ciphertext_bytes == 0 {
+    if kluis_crypto::plaintext_len(ciphertext_bytes).is_none() {
         return Err(DomainError::Malformed {
             field: Field::FileSize,
         });
@@ -198,14 +197,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_ciphertext_is_refused_by_the_size_hook() {
-        assert_eq!(
-            check_ciphertext_size(0),
-            Err(DomainError::Malformed {
-                field: Field::FileSize
-            })
-        );
-        assert_eq!(check_ciphertext_size(1), Ok(()));
+    fn only_sizes_the_format_can_produce_are_accepted() {
+        let chunk = kluis_crypto::CHUNK_SIZE as u64;
+        for good in [30, 31, 14 + chunk + 16, 14 + chunk + 1 + 32] {
+            assert_eq!(check_ciphertext_size(good), Ok(()), "{good}");
+        }
+        for bad in [0, 1, 29, 14 + chunk + 16 + 16, 14 + chunk + 16 + 3] {
+            assert_eq!(
+                check_ciphertext_size(bad),
+                Err(DomainError::Malformed {
+                    field: Field::FileSize
+                }),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -183,11 +183,22 @@ impl Policy {
 
     /// Refuses Argon2id parameters below the policy's minimum.
     pub fn check_kdf(&self, params: &KdfParams) -> Result<(), DomainError> {
-        if params.at_least(&self.min_kdf) {
-            Ok(())
-        } else {
-            Err(DomainError::KdfTooWeak)
+        if !params.at_least(&self.min_kdf) {
+            return Err(DomainError::KdfTooWeak);
         }
+        // Above the format's ceiling no client would derive (it refuses, so a
+        // hostile envelope cannot exhaust its memory): nobody could unlock.
+        let format = kluis_crypto::KdfParams {
+            m_kib: params.m_kib,
+            t: params.t,
+            p: params.p,
+        };
+        if !format.is_acceptable() {
+            return Err(DomainError::Malformed {
+                field: Field::KdfParams,
+            });
+        }
+        Ok(())
     }
 
     /// The per-address hourly limit on code requests, for the window holding `now`.
@@ -448,6 +459,44 @@ pub(crate) mod tests {
                 m_kib: 131_072,
                 t: 3,
                 p: 1
+            }),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn kdf_parameters_above_the_format_ceiling_are_refused() {
+        let p = policy();
+        for too_costly in [
+            KdfParams {
+                m_kib: 1024 * 1024 + 1,
+                t: 3,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 65_536,
+                t: 17,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 65_536,
+                t: 3,
+                p: 9,
+            },
+        ] {
+            assert_eq!(
+                p.check_kdf(&too_costly),
+                Err(DomainError::Malformed {
+                    field: Field::KdfParams
+                }),
+                "{too_costly:?}"
+            );
+        }
+        assert_eq!(
+            p.check_kdf(&KdfParams {
+                m_kib: 1024 * 1024,
+                t: 16,
+                p: 8
             }),
             Ok(())
         );

@@ -171,10 +171,10 @@ fn adding_a_file_bumps_the_revision_and_starts_its_upload() {
 #[test]
 fn adding_the_same_file_twice_is_refused() {
     let t = draft()
-        .add_file(file_id(1), 10, 1, upload(1), &policy())
+        .add_file(file_id(1), 30, 1, upload(1), &policy())
         .expect("fits");
     assert_eq!(
-        t.add_file(file_id(1), 10, 1, upload(2), &policy()),
+        t.add_file(file_id(1), 30, 1, upload(2), &policy()),
         Err(DomainError::FileAlreadyAdded)
     );
 }
@@ -187,10 +187,10 @@ fn adding_more_files_than_the_maximum_is_refused() {
     };
     let mut t = draft();
     for n in 1..=2 {
-        t = t.add_file(file_id(n), 10, 1, upload(n), &p).expect("fits");
+        t = t.add_file(file_id(n), 30, 1, upload(n), &p).expect("fits");
     }
     assert_eq!(
-        t.add_file(file_id(3), 10, 1, upload(3), &p),
+        t.add_file(file_id(3), 30, 1, upload(3), &p),
         Err(DomainError::TooManyFiles { max: 2 })
     );
 }
@@ -202,6 +202,7 @@ fn files_together_larger_than_the_transfer_limit_are_refused() {
         ..policy()
     };
     let t = draft().add_file(file_id(1), 60, 1, upload(1), &p).expect("fits");
+    let huge = kluis_crypto::ciphertext_len(1 << 49).expect("a size the format allows");
     assert_eq!(
         t.add_file(file_id(2), 41, 1, upload(2), &p),
         Err(DomainError::TransferTooLarge { max_bytes: 100 })
@@ -211,23 +212,25 @@ fn files_together_larger_than_the_transfer_limit_are_refused() {
         "exactly the limit fits"
     );
     assert_eq!(
-        t.add_file(file_id(2), u64::MAX, 1, upload(2), &p),
+        t.add_file(file_id(2), huge, 1, upload(2), &p),
         Err(DomainError::TransferTooLarge { max_bytes: 100 }),
-        "an overflowing total is refused, not wrapped"
+        "a huge valid size is refused by the total, whatever it adds up to"
     );
 }
 
 #[test]
-fn an_empty_ciphertext_or_impossible_part_count_is_refused() {
-    assert_eq!(
-        draft().add_file(file_id(1), 0, 1, upload(1), &policy()),
-        Err(DomainError::Malformed {
-            field: Field::FileSize
-        })
-    );
+fn a_ciphertext_size_no_file_can_have_or_impossible_part_count_is_refused() {
+    for impossible in [0, 29, 14 + kluis_crypto::CHUNK_SIZE as u64 + 32] {
+        assert_eq!(
+            draft().add_file(file_id(1), impossible, 1, upload(1), &policy()),
+            Err(DomainError::Malformed {
+                field: Field::FileSize
+            })
+        );
+    }
     for parts in [0, 10_001] {
         assert_eq!(
-            draft().add_file(file_id(1), 10, parts, upload(1), &policy()),
+            draft().add_file(file_id(1), 30, parts, upload(1), &policy()),
             Err(DomainError::Malformed {
                 field: Field::PartNumber
             })
@@ -303,7 +306,7 @@ fn setting_the_key_without_files_is_refused() {
 #[test]
 fn setting_the_key_before_every_upload_completed_is_refused() {
     let t = draft_with_complete_file()
-        .add_file(file_id(2), 10, 1, upload(2), &policy())
+        .add_file(file_id(2), 30, 1, upload(2), &policy())
         .expect("fits");
     assert_eq!(
         t.set_key(envelope(KdfParams::FLOOR), manifest(), &policy()),
