@@ -1,0 +1,3 @@
+//! Shared test support: the moto server harness and per-test environments.
+
+pub mod moto;
