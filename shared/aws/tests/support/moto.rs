@@ -1,6 +1,7 @@
 //! A moto server for the tests, started by the tests themselves: one per
 //! test binary, on a free loopback port, from the project's venv
-//! (`$KLUIS_VENV` or `<repo>/.venv`), serving one request at a time. Each
+//! (`$KLUIS_VENV` or `<repo>/.venv`), made faithful where it counts (see
+//! `moto_server.py`: one request at a time, among others). Each
 //! test gets its own table, bucket and verified SES domain, so tests run in
 //! parallel without a reset.
 //!
@@ -19,6 +20,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use kluis_aws::{DynamoStateStore, S3ObjectStore, SesMailer};
 use kluis_core::policy::Policy;
+use kluis_core::ports::conformance::mailer::{ReadBack, ReadBackError, SentMail};
 
 const INSTALL_HINT: &str = "install moto into the project venv: \
     python3 -m venv .venv && .venv/bin/pip install -r shared/aws/requirements-test.txt \
@@ -33,15 +35,10 @@ pub const MAIL_FROM: &str = "kluis@example.nl";
 /// on a busy 2-core machine takes a few seconds).
 const STARTUP: Duration = Duration::from_secs(30);
 
-/// `moto_server` with one change: requests are served one at a time.
-/// moto's DynamoDB has no locks, so its threaded server can interleave two
-/// conditional writes to one item (we saw "count 1 returned twice" in the
-/// increment race); DynamoDB makes each single-item write atomic, and a
-/// single-threaded moto does too.
-const SERIAL_MOTO: &str = r#"import moto.server as server
-run_simple = server.run_simple
-server.run_simple = lambda *a, **k: run_simple(*a, **{**k, "threaded": False})
-server.main()"#;
+/// `moto_server` with the changes `moto_server.py` explains: serial
+/// requests (per-item atomic DynamoDB writes), S3's `NoSuchUpload` for an
+/// unknown upload, and every part of a sent mail kept.
+const MOTO_SERVER: &str = include_str!("moto_server.py");
 
 /// The `sh` wrapper that runs moto and kills it when our end of its stdin
 /// closes: at `Drop`, and also when the test process exits or is killed,
@@ -88,7 +85,7 @@ impl Moto {
     pub fn start() -> Result<Self, String> {
         let venv = venv();
         // The console script proves moto is installed; we run it through
-        // the venv's Python to make it serial (see SERIAL_MOTO).
+        // the venv's Python with our changes (see MOTO_SERVER).
         let moto_server = venv.join("bin/moto_server");
         if !moto_server.is_file() {
             return Err(format!("{} does not exist", moto_server.display()));
@@ -100,7 +97,7 @@ impl Moto {
             .arg("-c")
             .arg(WATCHDOG)
             .arg(&python)
-            .arg(SERIAL_MOTO)
+            .arg(MOTO_SERVER)
             .arg(port.to_string())
             .arg(&log)
             .stdin(Stdio::piped())
@@ -179,23 +176,60 @@ impl Moto {
 
     /// Every mail moto has accepted, as `data.json` lists them (`ses` →
     /// `Message`). Moto answers 500 once per multipart part created since
-    /// its last reset, so a 500 is retried.
-    pub fn sent_mail(&self) -> Vec<serde_json::Value> {
+    /// its last reset, so a 500 is retried. Blocking.
+    pub fn sent_mail(&self) -> Result<Vec<serde_json::Value>, ReadBackError> {
         let url = format!("{}/moto-api/data.json", self.endpoint);
+        let mut last_error = None;
         for _ in 0..50 {
-            let Ok(mut response) = ureq::get(&url).call() else {
-                continue;
-            };
-            let text = response
-                .body_mut()
-                .with_config()
-                .limit(64 * 1024 * 1024)
-                .read_to_string()
-                .expect("read moto's data.json");
-            let data: serde_json::Value = serde_json::from_str(&text).expect("moto's data.json is JSON");
-            return data["ses"]["Message"].as_array().cloned().unwrap_or_default();
+            match ureq::get(&url).call() {
+                Ok(mut response) => {
+                    let text = response
+                        .body_mut()
+                        .with_config()
+                        .limit(64 * 1024 * 1024)
+                        .read_to_string()?;
+                    let data: serde_json::Value = serde_json::from_str(&text)?;
+                    return Ok(data["ses"]["Message"].as_array().cloned().unwrap_or_default());
+                }
+                Err(error) => last_error = Some(error),
+            }
         }
-        panic!("moto's data.json kept failing");
+        Err(format!("moto's data.json kept failing: {last_error:?}").into())
+    }
+}
+
+/// The mail moto recorded, for the core's mailer conformance suite.
+pub struct SentOnMoto(pub &'static Moto);
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl SentMail for SentOnMoto {
+    async fn sent(&self) -> Result<Vec<ReadBack>, ReadBackError> {
+        let moto = self.0;
+        let messages = tokio::task::spawn_blocking(move || moto.sent_mail()).await??;
+        Ok(messages
+            .iter()
+            .map(|message| ReadBack {
+                to: strings(&message["destinations"]["ToAddresses"]),
+                // Recorded by our moto_server.py; absent would mean unknown.
+                reply_to: message.get("reply_to").map(strings),
+                subject: message["subject"].as_str().unwrap_or_default().to_owned(),
+                bodies: [&message["body"], &message["text_body"]]
+                    .into_iter()
+                    .filter_map(|body| body.as_str().map(str::to_owned))
+                    .collect(),
+            })
+            .collect())
     }
 }
 
