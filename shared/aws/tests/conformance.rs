@@ -10,6 +10,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use kluis_core::ids::{FileId, TransferId};
 use kluis_core::ports::conformance::object_store::MIN_PART_BYTES;
 use kluis_core::ports::conformance::{self, mailer, object_store};
@@ -64,6 +65,39 @@ async fn dynamodb_refuses_every_increment_of_a_counter_with_limit_zero() {
     assert!(
         matches!(result, Err(PortError::ConditionFailed)),
         "got {result:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_counter_keeps_its_first_ttl_so_a_window_does_not_slide() {
+    let env = moto::shared().env().await;
+    let key = kluis_core::ports::CounterKey::CodeAttempts(kluis_core::ids::ChallengeId::from_bytes([8; 16]));
+    let first = conformance::NOW.plus_seconds(60);
+    assert_eq!(
+        env.state.increment_counter(&key, 5, first).await.expect("first"),
+        1
+    );
+    let later = conformance::NOW.plus_seconds(3600);
+    assert_eq!(
+        env.state.increment_counter(&key, 5, later).await.expect("second"),
+        2
+    );
+    let item = env
+        .state
+        .client()
+        .get_item()
+        .table_name(env.state.table())
+        .key("PK", AttributeValue::S(format!("N#{key}")))
+        .key("SK", AttributeValue::S("COUNTER".to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read the counter item")
+        .item
+        .expect("the counter exists");
+    assert_eq!(
+        item.get(kluis_aws::dynamodb::table::TTL),
+        Some(&AttributeValue::N(first.unix_seconds().to_string()))
     );
 }
 

@@ -47,6 +47,11 @@ impl DynamoStateStore {
         }
     }
 
+    /// The SDK client, e.g. for a test to inspect raw items.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table

@@ -28,3 +28,32 @@ pub fn to_item(event: &AuditEvent) -> Result<Item, PortError> {
 pub fn from_item(item: &Item) -> Result<AuditEvent, PortError> {
     body(item, "audit item")
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use kluis_core::audit::AuditKind;
+    use kluis_core::ids::{EventId, TransferId};
+    use kluis_core::ports::conformance::NOW;
+
+    use super::*;
+    use crate::dynamodb::table::{PK, SK, TTL};
+
+    #[test]
+    fn an_event_lives_in_its_transfers_partition_without_ttl() {
+        let event = AuditEvent {
+            id: EventId::from_bytes([2; 16]),
+            transfer: TransferId::from_bytes([1; 16]),
+            at: NOW,
+            kind: AuditKind::Sent,
+        };
+        let item = to_item(&event).expect("serialisable");
+        assert_eq!(
+            item.get(PK),
+            Some(&AttributeValue::S(transfer::partition(event.transfer)))
+        );
+        assert_eq!(item.get(SK), Some(&AttributeValue::S(format!("A#{}", event.id))));
+        assert!(!item.contains_key(TTL));
+        assert_eq!(from_item(&item).expect("decodes"), event);
+    }
+}

@@ -21,3 +21,28 @@ pub fn count_from(attributes: &Item) -> Result<u32, PortError> {
     let count = integer(attributes, COUNT, "counter value")?;
     u32::try_from(count).map_err(|_| malformed("counter value"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    use super::*;
+
+    fn answer(count: &str) -> Item {
+        HashMap::from([(COUNT.to_owned(), AttributeValue::N(count.to_owned()))])
+    }
+
+    #[test]
+    fn the_updated_count_is_read_from_the_answer() {
+        assert_eq!(count_from(&answer("7")).expect("a count"), 7);
+    }
+
+    #[test]
+    fn a_missing_negative_or_huge_count_is_malformed() {
+        for bad in [HashMap::new(), answer("-1"), answer("4294967296"), answer("1.5")] {
+            assert!(matches!(count_from(&bad), Err(PortError::Backend(_))));
+        }
+    }
+}

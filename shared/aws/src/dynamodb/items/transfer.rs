@@ -55,3 +55,63 @@ pub fn id_from_key(item: &Item) -> Result<TransferId, PortError> {
         .and_then(|id| id.parse().ok())
         .ok_or_else(|| malformed("transfer key"))
 }
+
+#[cfg(test)]
+mod tests {
+    use kluis_core::ports::conformance::{NOW, sample_transfer};
+
+    use super::*;
+    use crate::dynamodb::table::TTL;
+
+    fn ttl() -> Timestamp {
+        NOW.plus_seconds(86_400)
+    }
+
+    #[test]
+    fn a_transfer_item_reads_back_as_the_same_transfer() {
+        let transfer = sample_transfer(1);
+        let item = to_item(&transfer, ttl()).expect("serialisable");
+        assert_eq!(from_item(&item).expect("decodes"), transfer);
+        assert_eq!(id_from_key(&item).expect("key parses"), transfer.id());
+    }
+
+    #[test]
+    fn the_guard_and_ttl_attributes_come_from_the_same_value() {
+        let transfer = sample_transfer(1);
+        let item = to_item(&transfer, ttl()).expect("serialisable");
+        assert_eq!(item.get(STATE), Some(&AttributeValue::S("draft".to_owned())));
+        assert_eq!(item.get(REVISION), Some(&number(transfer.revision().get())));
+        assert_eq!(item.get(TTL), Some(&number(ttl().unix_seconds())));
+    }
+
+    #[test]
+    fn a_purged_transfer_leaves_the_purge_index() {
+        let revoked = sample_transfer(1).revoke(NOW).expect("revocable");
+        let live = to_item(&revoked, ttl()).expect("serialisable");
+        assert_eq!(live.get(PURGE_DUE), Some(&number(NOW.unix_seconds())));
+        assert!(live.contains_key(PURGE_PK));
+
+        let purged = to_item(&revoked.mark_purged().expect("terminal"), ttl()).expect("serialisable");
+        assert!(!purged.contains_key(PURGE_PK) && !purged.contains_key(PURGE_DUE));
+    }
+
+    #[test]
+    fn a_key_that_is_not_a_transfer_key_is_malformed_not_a_panic() {
+        for pk in ["C#abc", "T#not-an-id", "T#"] {
+            let item = super::super::key(pk.to_owned(), SK);
+            assert!(matches!(id_from_key(&item), Err(PortError::Backend(_))), "{pk}");
+        }
+    }
+
+    #[test]
+    fn a_corrupt_body_is_a_backend_error_not_a_panic() {
+        let mut item = to_item(&sample_transfer(1), ttl()).expect("serialisable");
+        item.insert(
+            crate::dynamodb::table::BODY.to_owned(),
+            AttributeValue::S("{\"id\":".to_owned()),
+        );
+        assert!(matches!(from_item(&item), Err(PortError::Backend(_))));
+        item.remove(crate::dynamodb::table::BODY);
+        assert!(matches!(from_item(&item), Err(PortError::Backend(_))));
+    }
+}
