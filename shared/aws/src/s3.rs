@@ -33,8 +33,9 @@ impl S3ObjectStore {
     pub fn new(sdk: &SdkConfig, bucket: impl Into<String>, force_path_style: bool) -> Self {
         let config = S3ConfigBuilder::from(sdk)
             .force_path_style(force_path_style)
-            // Otherwise the SDK signs a checksum of an empty body into
-            // presigned part URLs, which then refuse the browser's bytes.
+            // A request checksum signed into a presigned part URL (some SDK
+            // releases signed one of an empty body) would refuse
+            // the browser's bytes; checksums only where an API requires one.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .build();
         Self {
