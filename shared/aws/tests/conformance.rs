@@ -104,6 +104,12 @@ async fn dynamodb_counter_keeps_its_first_ttl_so_a_window_does_not_slide() {
 // --- object store: the core's suite on S3 -------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn s3_passes_the_cores_multipart_round_trip() {
+    let env = moto::shared().env().await;
+    object_store::a_multipart_upload_round_trips_through_presigned_urls(&env.objects).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn s3_aborts_uploads_idempotently() {
     let env = moto::shared().env().await;
     object_store::aborting_an_upload_is_idempotent(&env.objects).await;
