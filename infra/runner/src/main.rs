@@ -1,0 +1,4 @@
+//! kluis-runner: kluis on one machine.
+#![forbid(unsafe_code)]
+
+fn main() {}

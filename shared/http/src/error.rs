@@ -1,0 +1,84 @@
+//! [`ApiError`]: every refusal an HTTP answer can carry, each mapped once to
+//! its status and stable machine-readable `code`. Domain refusals keep the
+//! status and code `kluis_core` gives them; port failures are the
+//! operator's problem and become a bare 500 `internal`.
+
+use http::StatusCode;
+use kluis_core::error::DomainError;
+use kluis_core::ports::PortError;
+
+/// Why a request was refused. Messages MUST NOT hold user input: they are
+/// shown to clients and may be logged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// A rule of the domain refused the request (always 4xx).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// A port (state store, object store, mailer) failed.
+    #[error("internal error")]
+    Port(#[from] PortError),
+    /// No route has this path.
+    #[error("no such route")]
+    NotFound,
+    /// The route exists but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The body is larger than the route accepts.
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The route takes JSON and the body was declared as something else.
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    /// The body is not the JSON the route takes. The parser's own message is
+    /// not repeated: it can quote the input.
+    #[error("the body is not valid JSON for this request")]
+    MalformedJson,
+    /// The body broke off while it was read.
+    #[error("the body could not be read")]
+    BodyUnreadable,
+    /// Something that should not happen did (a handler panicked, an answer
+    /// could not be serialised). No details reach the client.
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    /// The HTTP status of this refusal.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Domain(e) => StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            Self::Port(_) | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MalformedJson | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Domain(e) => e.code(),
+            Self::Port(_) | Self::Internal => "internal",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::MalformedJson => "malformed_json",
+            Self::BodyUnreadable => "body_unreadable",
+        }
+    }
+
+    /// The input field the refusal is about, if any (forms point at it).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Domain(e) => e.field().map(|f| f.as_str()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Building answers: JSON bodies, the `{ "code", "message" }` error body,
+//! and the security headers every answer carries.
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// The pages load only their own scripts, styles and WebAssembly, and
+/// nothing may frame them: the page holds the password and the keys.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// `application/json`, the type of every API answer.
+pub const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// Adds the headers every answer carries, keeping any the handler set
+/// itself (a page may need a looser policy than an API answer).
+pub fn add_security_headers(headers: &mut HeaderMap) {
+    let defaults: [(HeaderName, &'static str); 3] = [
+        (http::header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (http::header::REFERRER_POLICY, "no-referrer"),
+    ];
+    for (name, value) in defaults {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+}
+
+/// Adds `Cache-Control: no-store` unless the handler chose otherwise: API
+/// answers hold session state and wrapped keys that no cache may keep.
+pub fn add_no_store(headers: &mut HeaderMap) {
+    headers
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+}
+
+/// `value` as a JSON answer with `status`. A value that cannot be
+/// serialised (never for the API's own types) is a 500 `internal`.
+pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Bytes> {
+    match serde_json::to_vec(value) {
+        Ok(body) => with_type(status, Bytes::from(body)),
+        Err(_) => error(&ApiError::Internal),
+    }
+}
+
+/// The error body of every refusal.
+#[derive(Debug, Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+/// `error` as `{ "code", "message" }` (plus `field` when it names one) with
+/// its status. Port failures are logged here, once, by kind only.
+pub fn error(error: &ApiError) -> Response<Bytes> {
+    if let ApiError::Port(port) = error {
+        tracing::error!(error = %port, "a port failed");
+    }
+    let body = ErrorBody {
+        code: error.code(),
+        message: error.to_string(),
+        field: error.field(),
+    };
+    // Serialising three strings cannot fail; the fallback keeps it total.
+    let bytes = serde_json::to_vec(&body).map_or_else(
+        |_| Bytes::from_static(br#"{"code":"internal","message":"internal error"}"#),
+        Bytes::from,
+    );
+    let mut response = with_type(error.status(), bytes);
+    if matches!(error, ApiError::MethodNotAllowed) {
+        // The router sets `Allow`; a bare refusal still says nothing is.
+        response
+            .headers_mut()
+            .entry(http::header::ALLOW)
+            .or_insert(HeaderValue::from_static(""));
+    }
+    response
+}
+
+/// A result of a handler as an answer: `Ok` as JSON with `status`, `Err` as
+/// its refusal.
+pub fn result<T: Serialize>(status: StatusCode, outcome: Result<T, ApiError>) -> Response<Bytes> {
+    match outcome {
+        Ok(value) => json(status, &value),
+        Err(e) => error(&e),
+    }
+}
+
+fn with_type(status: StatusCode, body: Bytes) -> Response<Bytes> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, JSON);
+    response
+}
