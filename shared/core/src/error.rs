@@ -41,6 +41,8 @@ pub enum Field {
     ChallengeId,
     /// An audit event id.
     EventId,
+    /// A client's idempotency key.
+    RequestId,
     /// A stored token digest.
     TokenHash,
     /// A recipient's retrieval token.
@@ -101,6 +103,7 @@ impl Field {
             Self::FileId => "file_id",
             Self::ChallengeId => "challenge_id",
             Self::EventId => "event_id",
+            Self::RequestId => "request_id",
             Self::TokenHash => "token_hash",
             Self::RetrievalToken => "retrieval_token",
             Self::ManageToken => "manage_token",

@@ -112,6 +112,14 @@ random_id!(
     EventId,
     Field::EventId
 );
+random_id!(
+    /// A client's idempotency key for a step that creates something (a code
+    /// request, a draft, a reply): the client draws it once per intent and
+    /// repeats it on every retry, so a retried request finds what the first
+    /// one created instead of creating it again.
+    RequestId,
+    Field::RequestId
+);
 
 /// A 32-byte bearer secret: a recipient's retrieval token, the sender's
 /// manage token, or a sender session token.

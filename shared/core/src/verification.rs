@@ -58,9 +58,19 @@ pub fn code_request_counters(
     ]
 }
 
-/// A six-digit one-time code.
-#[derive(Clone, PartialEq, Eq)]
+/// A six-digit one-time code. Deserializes from what a person typed (via
+/// [`VerificationCode::parse`]) so a request body can carry it; it is never
+/// serialized, and its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct VerificationCode([u8; 6]);
+
+impl TryFrom<String> for VerificationCode {
+    type Error = DomainError;
+    fn try_from(text: String) -> Result<Self, DomainError> {
+        Self::parse(&text)
+    }
+}
 
 impl VerificationCode {
     /// Number of digits.
@@ -424,6 +434,14 @@ mod tests {
             None,
             "a sixth attempt is never compared"
         );
+    }
+
+    #[test]
+    fn a_typed_code_deserializes_and_a_malformed_one_is_refused() {
+        let parsed: VerificationCode = serde_json::from_str("\"123 456\"").expect("valid code");
+        assert_eq!(parsed, code("123456"));
+        let refused = serde_json::from_str::<VerificationCode>("\"12345x\"");
+        assert!(refused.is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::PortError;
 use crate::audit::AuditEvent;
-use crate::ids::{ChallengeId, TokenHash, TransferId};
+use crate::ids::{ChallengeId, FileId, TokenHash, TransferId};
 use crate::timestamp::Timestamp;
 use crate::transfer::{Precondition, Transfer};
 use crate::validate::EmailAddress;
@@ -87,6 +87,17 @@ pub enum CounterKey {
         /// Start of the hourly window.
         window: Timestamp,
     },
+    /// Download receipts mailed for one recipient's download of one file.
+    /// Used with limit 1 as a create-if-absent claim taken *before* the mail
+    /// is sent, so racing or retried downloads mail at most one receipt.
+    DownloadReceipt {
+        /// The transfer.
+        transfer: TransferId,
+        /// The recipient's position in the transfer.
+        recipient: u32,
+        /// The file.
+        file: FileId,
+    },
 }
 
 impl fmt::Display for CounterKey {
@@ -101,6 +112,11 @@ impl fmt::Display for CounterKey {
             Self::CodesFromClient { client, window } => {
                 write!(f, "codes-from-client#{client}#{}", window.unix_seconds())
             }
+            Self::DownloadReceipt {
+                transfer,
+                recipient,
+                file,
+            } => write!(f, "download-receipt#{transfer}#{recipient}#{file}"),
         }
     }
 }
@@ -209,6 +225,11 @@ mod tests {
             CounterKey::CodesFromClient {
                 client: Fingerprint::of_client("a@example.nl"),
                 window,
+            },
+            CounterKey::DownloadReceipt {
+                transfer: TransferId::from_bytes([1; 16]),
+                recipient: 0,
+                file: FileId::from_bytes([1; 16]),
             },
         ];
         let texts: Vec<String> = keys.iter().map(ToString::to_string).collect();
