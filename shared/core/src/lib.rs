@@ -11,7 +11,9 @@
 //! - [`error`]: [`DomainError`] with stable codes and 4xx statuses;
 //! - [`mail`]: rendered mail and its templates;
 //! - [`ports`]: the traits adapters implement (object store, state store,
-//!   mailer, clock, random source) and [`ports::PortError`].
+//!   mailer, clock, random source) and [`ports::PortError`];
+//! - [`service`]: the use cases, one method per step, chaining the rules
+//!   above with the ports; what every function's handler calls.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -24,6 +26,7 @@ pub mod ids;
 pub mod mail;
 pub mod policy;
 pub mod ports;
+pub mod service;
 pub mod timestamp;
 pub mod transfer;
 pub mod unlock;

@@ -1,0 +1,181 @@
+//! Steps 1 and 2: codes, their limits, sessions.
+
+use super::*;
+use crate::error::DomainError;
+use crate::service::ServiceError;
+use crate::verification::VerificationCode;
+
+/// A code that differs from `right` in its first digit.
+fn wrong(right: &VerificationCode) -> VerificationCode {
+    let digits = right.reveal();
+    let first = if digits.starts_with('1') { '2' } else { '1' };
+    VerificationCode::parse(&format!("{first}{}", &digits[1..])).expect("six digits")
+}
+
+#[tokio::test]
+async fn a_code_request_mails_a_code_that_opens_a_session_for_that_address() {
+    let service = service();
+    let session = sign_in(&service, "jan@example.nl").await;
+    let sender = service.session_sender(&session).await.expect("live session");
+    assert_eq!(sender.email.as_str(), "jan@example.nl");
+    let mails = service.mailer().sent_to("jan@example.nl");
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].reply_to, None);
+}
+
+#[tokio::test]
+async fn a_retried_code_request_mails_once_and_answers_the_same_challenge() {
+    let service = service();
+    let request = code_request("jan@example.nl");
+    let first = service
+        .request_code(CLIENT, request.clone())
+        .await
+        .expect("first try");
+    let retry = service.request_code(CLIENT, request).await.expect("retry");
+    assert_eq!(first, retry);
+    assert_eq!(service.mailer().sent().len(), 1, "one mail for one intent");
+    // The retry was not counted against the hourly limit: four more fit.
+    for _ in 0..4 {
+        service
+            .request_code(CLIENT, code_request("jan@example.nl"))
+            .await
+            .expect("within the limit");
+    }
+}
+
+#[tokio::test]
+async fn a_sixth_code_request_for_an_address_within_the_hour_is_rate_limited() {
+    let service = service();
+    for _ in 0..5 {
+        service
+            .request_code(CLIENT, code_request("jan@example.nl"))
+            .await
+            .expect("within the limit");
+    }
+    let sixth = service.request_code(CLIENT, code_request("jan@example.nl")).await;
+    assert_eq!(domain(sixth), DomainError::RateLimited);
+    assert_eq!(service.mailer().sent().len(), 5, "no mail for a refused request");
+    service.clock().advance(Timestamp::HOUR);
+    service
+        .request_code(CLIENT, code_request("jan@example.nl"))
+        .await
+        .expect("a new hour, a new allowance");
+}
+
+#[tokio::test]
+async fn a_client_asking_codes_for_many_addresses_is_rate_limited() {
+    let service = service();
+    for n in 0..20 {
+        service
+            .request_code(CLIENT, code_request(&format!("user{n}@example.nl")))
+            .await
+            .expect("within the limit");
+    }
+    let refused = service
+        .request_code(CLIENT, code_request("user20@example.nl"))
+        .await;
+    assert_eq!(domain(refused), DomainError::RateLimited);
+    service
+        .request_code("198.51.100.9", code_request("user20@example.nl"))
+        .await
+        .expect("another client is not affected");
+}
+
+#[tokio::test]
+async fn when_the_code_is_wrong_five_times_verification_is_locked() {
+    let service = service();
+    let requested = service
+        .request_code(CLIENT, code_request("jan@example.nl"))
+        .await
+        .expect("requested");
+    let mail = service.mailer().sent().pop().expect("a mail");
+    let right = crate::service::testing::code_in(&mail).expect("a code");
+    let mut outcomes = Vec::new();
+    for _ in 0..5 {
+        let answer = VerifyCode {
+            challenge_id: requested.challenge_id,
+            code: wrong(&right),
+        };
+        outcomes.push(domain(service.verify_code(answer).await));
+    }
+    assert_eq!(outcomes[0], DomainError::WrongCode { remaining: 4 });
+    assert_eq!(outcomes[3], DomainError::WrongCode { remaining: 1 });
+    assert_eq!(outcomes[4], DomainError::CodeAttemptsExhausted);
+    let late = service
+        .verify_code(VerifyCode {
+            challenge_id: requested.challenge_id,
+            code: right,
+        })
+        .await;
+    assert_eq!(
+        domain(late),
+        DomainError::CodeAttemptsExhausted,
+        "the right code no longer helps"
+    );
+}
+
+#[tokio::test]
+async fn a_code_older_than_its_validity_is_refused() {
+    let service = service();
+    let requested = service
+        .request_code(CLIENT, code_request("jan@example.nl"))
+        .await
+        .expect("requested");
+    let code = crate::service::testing::code_in(&service.mailer().sent()[0]).expect("a code");
+    service.clock().advance(15 * Timestamp::MINUTE);
+    let late = service
+        .verify_code(VerifyCode {
+            challenge_id: requested.challenge_id,
+            code,
+        })
+        .await;
+    assert_eq!(domain(late), DomainError::CodeExpired);
+}
+
+#[tokio::test]
+async fn a_code_opens_one_session_only() {
+    let service = service();
+    let requested = service
+        .request_code(CLIENT, code_request("jan@example.nl"))
+        .await
+        .expect("requested");
+    let code = crate::service::testing::code_in(&service.mailer().sent()[0]).expect("a code");
+    let answer = VerifyCode {
+        challenge_id: requested.challenge_id,
+        code,
+    };
+    service.verify_code(answer.clone()).await.expect("first use");
+    assert_eq!(
+        domain(service.verify_code(answer).await),
+        DomainError::CodeExpired
+    );
+}
+
+#[tokio::test]
+async fn when_the_code_mail_fails_the_retry_mails_a_fresh_code() {
+    let service = service();
+    let request = code_request("jan@example.nl");
+    service.mailer().set_failing(true);
+    let failed = service.request_code(CLIENT, request.clone()).await;
+    assert!(matches!(failed, Err(ServiceError::Port(_))));
+    assert_eq!(failed.err().map(|e| e.http_status()), Some(503));
+    service.mailer().set_failing(false);
+    service.request_code(CLIENT, request).await.expect("retry");
+    assert_eq!(service.mailer().sent().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_or_expired_session_cannot_start_a_transfer() {
+    let service = service();
+    let stranger = Token::from_bytes([9; 32]);
+    let refused = service
+        .create_draft(&stranger, draft_request(&["a@example.nl"], false))
+        .await;
+    assert_eq!(domain(refused), DomainError::SessionInvalid);
+    let session = sign_in(&service, "jan@example.nl").await;
+    service.clock().advance(120 * Timestamp::MINUTE);
+    let late = service
+        .create_draft(&session, draft_request(&["a@example.nl"], false))
+        .await;
+    assert_eq!(domain(late), DomainError::SessionInvalid);
+}
