@@ -70,7 +70,9 @@ pub struct Keyed {
     pub transfer_id: TransferId,
 }
 
-/// The transfer is sent.
+/// The transfer is sent. `undelivered` and `summary_delivered` describe the
+/// mails of this request; a retry (`sent_now == false`) mails nothing and
+/// reports nothing undelivered: the first try's answer carried that.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sent {
     /// The transfer.
