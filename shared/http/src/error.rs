@@ -6,6 +6,7 @@
 use http::StatusCode;
 use kluis_core::error::DomainError;
 use kluis_core::ports::PortError;
+use kluis_core::service::ServiceError;
 
 /// Why a request was refused. Messages MUST NOT hold user input: they are
 /// shown to clients and may be logged.
@@ -18,6 +19,10 @@ pub enum ApiError {
     /// A port (state store, object store, mailer) failed.
     #[error("internal error")]
     Port(#[from] PortError),
+    /// A use case of `kluis_core::service` did not complete: its domain
+    /// refusal, or 503 `busy` / `backend_unavailable`, or 500 `internal`.
+    #[error("{}", service_message(.0))]
+    Service(#[from] ServiceError),
     /// No route has this path.
     #[error("no such route")]
     NotFound,
@@ -52,6 +57,9 @@ impl ApiError {
         match self {
             Self::Domain(e) => StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
             Self::Port(_) | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Service(e) => {
+                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -65,6 +73,7 @@ impl ApiError {
         match self {
             Self::Domain(e) => e.code(),
             Self::Port(_) | Self::Internal => "internal",
+            Self::Service(e) => e.code(),
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
@@ -78,7 +87,19 @@ impl ApiError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::Domain(e) => e.field().map(|f| f.as_str()),
+            Self::Service(e) => e.domain().and_then(DomainError::field).map(|f| f.as_str()),
             _ => None,
         }
+    }
+}
+
+/// What a client is told about a failed use case: the domain's message, or
+/// a fixed text for the operator's failures (their sources stay in the log).
+fn service_message(error: &ServiceError) -> String {
+    match error {
+        ServiceError::Domain(domain) => domain.to_string(),
+        ServiceError::Busy => "the transfer is changing concurrently; try again".to_owned(),
+        ServiceError::Port(PortError::Backend(_)) => "a backend is unavailable; try again".to_owned(),
+        _ => "internal error".to_owned(),
     }
 }

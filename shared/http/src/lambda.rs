@@ -7,6 +7,7 @@ use http::{Request, Response};
 use lambda_http::{Body, service_fn};
 
 use crate::api::Api;
+use crate::request::ClientIp;
 
 /// Whether this process runs on Lambda (the runtime API is announced).
 pub fn on_lambda() -> bool {
@@ -24,13 +25,23 @@ pub async fn serve(api: Api) -> Result<(), lambda_http::Error> {
 
 /// An event request as a plain request.
 pub fn from_event(event: lambda_http::Request) -> Request<Bytes> {
-    event.map(|body| match body {
+    let client = match event.extensions().get::<lambda_http::request::RequestContext>() {
+        Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
+            context.http.source_ip.as_deref().and_then(|ip| ip.parse().ok())
+        }
+        _ => None,
+    };
+    let mut request = event.map(|body| match body {
         Body::Empty => Bytes::new(),
         Body::Text(text) => Bytes::from(text),
         Body::Binary(bytes) => Bytes::from(bytes),
         // `Body` is non-exhaustive; a future kind of body is refused as empty.
         _ => Bytes::new(),
-    })
+    });
+    if let Some(ip) = client {
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    request
 }
 
 /// A plain answer as an event response: text when it is UTF-8 (JSON), else

@@ -11,6 +11,7 @@
 //! - [`error`]: [`ApiError`], mapped once to a status and a stable `code`;
 //! - [`response`]: JSON answers and the security headers;
 //! - [`body`]: reading a body under a limit, parsing JSON;
+//! - [`request`]: the client's address as the server saw it;
 //! - [`session`]: the session cookie and the CLI's bearer form;
 //! - [`router`]: method + path templates (`/api/transfers/{id}`);
 //! - [`log`]: JSON logs and the access-log line;
@@ -25,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod lambda;
 pub mod log;
+pub mod request;
 pub mod response;
 pub mod router;
 pub mod server;

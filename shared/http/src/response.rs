@@ -58,8 +58,13 @@ struct ErrorBody<'a> {
 /// `error` as `{ "code", "message" }` (plus `field` when it names one) with
 /// its status. Port failures are logged here, once, by kind only.
 pub fn error(error: &ApiError) -> Response<Bytes> {
-    if let ApiError::Port(port) = error {
-        tracing::error!(error = %port, "a port failed");
+    let failure: Option<&dyn std::error::Error> = match error {
+        ApiError::Port(port) => Some(port),
+        ApiError::Service(service) if service.domain().is_none() => Some(service),
+        _ => None,
+    };
+    if let Some(failure) = failure {
+        tracing::error!(error = %chain(failure), "a request failed on the operator's side");
     }
     let body = ErrorBody {
         code: error.code(),
@@ -89,6 +94,19 @@ pub fn result<T: Serialize>(status: StatusCode, outcome: Result<T, ApiError>) ->
         Ok(value) => json(status, &value),
         Err(e) => error(&e),
     }
+}
+
+/// An error and its sources, `outer: inner: root`. Adapter errors name
+/// tables, paths and SDK codes, never request data.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
 }
 
 fn with_type(status: StatusCode, body: Bytes) -> Response<Bytes> {

@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 
 use crate::api::Api;
 use crate::config::{Config, ConfigError};
+use crate::request::ClientIp;
 use crate::{lambda, log};
 
 /// How long shutdown waits for requests in flight.
@@ -99,8 +100,8 @@ where
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _peer)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(error) => {
                         // Out of file descriptors and the like: back off
                         // instead of spinning; the listener stays usable.
@@ -110,7 +111,8 @@ where
                     }
                 };
                 let handler = handler.clone();
-                let service = hyper::service::service_fn(move |request| {
+                let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                    request.extensions_mut().insert(ClientIp(peer.ip()));
                     let answer = handler(request);
                     async move { Ok::<_, Infallible>(answer.await) }
                 });

@@ -238,3 +238,29 @@ async fn a_plain_async_fn_is_an_api() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
 }
+
+#[tokio::test]
+async fn service_errors_map_to_their_status_and_code() {
+    use kluis_core::service::ServiceError;
+    let cases = [
+        (ServiceError::Busy, 503, "busy"),
+        (
+            ServiceError::Port(PortError::backend(std::io::Error::other("x"))),
+            503,
+            "backend_unavailable",
+        ),
+        (ServiceError::Port(PortError::NotFound), 500, "internal"),
+        (
+            ServiceError::Domain(DomainError::CodeExpired),
+            410,
+            "code_expired",
+        ),
+    ];
+    for (error, status, code) in cases {
+        let answer = response::error(&ApiError::Service(error));
+        assert_eq!(answer.status().as_u16(), status);
+        let body: Value = serde_json::from_slice(answer.body()).expect("JSON");
+        assert_eq!(body["code"], code);
+        assert!(!body.to_string().contains("\"x\""));
+    }
+}
