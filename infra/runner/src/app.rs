@@ -31,7 +31,7 @@ pub struct Runner {
 impl Runner {
     /// The runner over `deps`, serving the pages in `web`.
     pub fn new(deps: Deps, web: PathBuf, outbox: PathBuf) -> Self {
-        let api = routes::api(&deps);
+        let api = routes::api(&deps.service);
         let pages = Api::new(move |request: Request<Bytes>| {
             let (api, web, outbox) = (api.clone(), web.clone(), outbox.clone());
             async move {

@@ -10,8 +10,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kluis_core::error::Field;
-use kluis_core::ports::OsRandom;
+use crate::app::OBJECTS_PATH;
+use crate::handlers::Svc;
+use kluis_core::error::{DomainError, Field};
+use kluis_core::mail::PublicBaseUrl;
+use kluis_core::policy::Policy;
+use kluis_core::ports::{OsRandom, SystemClock};
+use kluis_core::service::{Service, Settings};
 use kluis_core::validate::EmailAddress;
 use kluis_embedded::outbox::OutboxError;
 use kluis_embedded::{DiskObjectStore, OpenError, OutboxMailer, RedbStateStore, SigningKey, StateError};
@@ -46,23 +51,30 @@ pub enum DataError {
     /// The outbox did not open.
     #[error("the outbox did not open: {0}")]
     Outbox(#[from] OutboxError),
+    /// The policy or the public URL is refused by the core.
+    #[error("the settings are refused: {0}")]
+    Settings(#[from] DomainError),
 }
 
-/// The embedded adapters over one data folder; the handlers' dependencies.
+/// The embedded adapters over one data folder and the service over them;
+/// the handlers' dependencies.
 #[derive(Debug, Clone)]
 pub struct Deps {
-    /// Transfers, sessions, counters and audit events.
-    pub state: Arc<RedbStateStore>,
-    /// Ciphertexts behind signed URLs.
+    /// Ciphertexts behind signed URLs (the runner serves them).
     pub objects: DiskObjectStore,
-    /// The outbox.
+    /// The outbox (the dev mailbox reads its folder).
     pub mailer: OutboxMailer,
+    /// Every use case, over the state store, these two and the system clock.
+    pub service: Svc,
 }
 
 impl Deps {
-    /// Opens (creating as needed) the adapters under `data`; object URLs
-    /// start with `objects_url` (e.g. `http://127.0.0.1:8080/objects`).
-    pub async fn open(data: &Path, objects_url: &str) -> Result<Self, DataError> {
+    /// Opens (creating as needed) the adapters under `data` for a runner
+    /// reachable at `base_url` (e.g. `http://127.0.0.1:8080`): object URLs
+    /// and mail links are built on it.
+    pub async fn open(data: &Path, base_url: &str, policy: Policy) -> Result<Self, DataError> {
+        let objects_url = format!("{base_url}{OBJECTS_PATH}");
+        let objects_url = objects_url.as_str();
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| DataError::Io { path, source }
@@ -83,10 +95,19 @@ impl Deps {
             source: std::io::Error::other("the service address does not parse"),
         })?;
         let mailer = OutboxMailer::open(data.join("outbox"), "kluis", &from).await?;
+        let settings = Settings::new(policy, PublicBaseUrl::parse(base_url)?);
+        let service = Service::new(
+            state,
+            objects.clone(),
+            mailer.clone(),
+            SystemClock,
+            OsRandom,
+            settings,
+        )?;
         Ok(Self {
-            state: Arc::new(state),
             objects,
             mailer,
+            service: Arc::new(service),
         })
     }
 }

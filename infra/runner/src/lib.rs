@@ -3,6 +3,7 @@
 //!
 //! - [`options`]: `--port`, `--data`, `--web`;
 //! - [`data`]: the data folder and the embedded adapters in it;
+//! - [`handlers`]: the HTTP translation of the core's use cases;
 //! - [`routes`]: the routing table of `/api` (where functions are mounted);
 //! - [`app`]: [`Runner`], one handler for every path;
 //! - [`statics`]: the pages under `web/`;
@@ -12,6 +13,7 @@
 
 pub mod app;
 pub mod data;
+pub mod handlers;
 pub mod mailbox;
 pub mod options;
 pub mod routes;
@@ -22,6 +24,7 @@ use core::net::SocketAddr;
 
 pub use app::Runner;
 use data::{DataError, Deps};
+use kluis_core::policy::Policy;
 use options::Options;
 use tokio::net::TcpListener;
 
@@ -93,8 +96,11 @@ pub async fn bind(options: &Options) -> Result<Bound, StartError> {
     if public.ip().is_unspecified() {
         public.set_ip(core::net::Ipv4Addr::LOCALHOST.into());
     }
-    let objects_url = format!("http://{public}{}", app::OBJECTS_PATH);
-    let deps = Deps::open(&options.data, &objects_url).await?;
+    let policy = Policy {
+        internal_domains: options.internal_domains.clone(),
+        ..Policy::default()
+    };
+    let deps = Deps::open(&options.data, &format!("http://{public}"), policy).await?;
     let outbox = deps.mailer.folder().to_path_buf();
     let runner = Runner::new(deps, options.web.clone(), outbox);
     Ok(Bound {

@@ -15,6 +15,8 @@ usage: kluis-runner [--port PORT] [--data DIR] [--web DIR]
   --port PORT  port on 127.0.0.1 (or $KLUIS_BIND) to serve on; default $PORT or 8080
   --data DIR   folder for all data (state, objects, outbox, signing key); default ./.kluis-data
   --web DIR    folder of the static pages; default ./web
+
+  $KLUIS_INTERNAL_DOMAINS  the organisation's mail domains, comma separated; default example.nl
 ";
 
 /// What the runner serves, and from where.
@@ -26,7 +28,14 @@ pub struct Options {
     pub data: PathBuf,
     /// The static pages.
     pub web: PathBuf,
+    /// The organisation's mail domains (`$KLUIS_INTERNAL_DOMAINS`, comma
+    /// separated): every transfer needs an internal party.
+    pub internal_domains: Vec<String>,
 }
+
+/// The internal domain without `$KLUIS_INTERNAL_DOMAINS`: a reserved name,
+/// so a fresh runner works for trying out and relays for nobody real.
+pub const DEFAULT_INTERNAL_DOMAIN: &str = "example.nl";
 
 impl Default for Options {
     fn default() -> Self {
@@ -34,6 +43,7 @@ impl Default for Options {
             address: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             data: PathBuf::from(".kluis-data"),
             web: PathBuf::from("web"),
+            internal_domains: vec![DEFAULT_INTERNAL_DOMAIN.to_owned()],
         }
     }
 }
@@ -70,6 +80,13 @@ impl Options {
             address: env.bind_address()?,
             ..Self::default()
         };
+        if let Some(domains) = env.optional("KLUIS_INTERNAL_DOMAINS")? {
+            options.internal_domains = domains
+                .split(',')
+                .map(|d| d.trim().to_owned())
+                .filter(|d| !d.is_empty())
+                .collect();
+        }
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = |name| args.next().ok_or(OptionsError::MissingValue(name));

@@ -55,6 +55,7 @@ async fn start() -> Running {
         address: "127.0.0.1:0".parse().expect("an address"),
         data: dir.path().join("data"),
         web,
+        ..Options::default()
     };
     let bound = kluis_runner::bind(&options).await.expect("the runner starts");
     let base = bound.base_url();
@@ -76,6 +77,26 @@ async fn start() -> Running {
         mailer,
         _dir: dir,
     }
+}
+
+/// Status, headers and body of a POST of JSON through ureq.
+async fn post(url: String, cookie: Option<String>, json: Value) -> (u16, http::HeaderMap, Value) {
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = agent.post(&url).header("content-type", "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let mut answer = request.send(json.to_string()).expect("an answer");
+        let body = answer.body_mut().read_to_string().unwrap_or_default();
+        let value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        (answer.status().as_u16(), answer.headers().clone(), value)
+    })
+    .await
+    .expect("the client did not panic")
 }
 
 /// Status, headers and body of a GET through ureq.
@@ -232,5 +253,84 @@ async fn the_dev_mailbox_lists_a_sent_mail_and_shows_its_body_safely() {
 
     let (status, _, _) = get(format!("{}/dev/mail/..%2fsigning", r.base)).await;
     assert_eq!(status, 404);
+    r.stop().await;
+}
+
+/// Asks for a code for `email`, reads it from the dev mailbox and types it
+/// back; returns the `kluis_session=…` cookie pair.
+async fn verified_cookie(r: &Running, email: &str, request_id: &str) -> String {
+    let details = serde_json::json!({ "request_id": request_id, "name": "Ada Lovelace", "email": email });
+    let (status, _, requested) = post(format!("{}/api/sender/code", r.base), None, details).await;
+    assert_eq!(status, 200, "{requested}");
+    let challenge = requested["challenge_id"]
+        .as_str()
+        .expect("a challenge")
+        .to_owned();
+
+    let (_, _, mails) = get(format!("{}/dev/mail.json", r.base)).await;
+    let mails: Value = serde_json::from_str(&mails).expect("JSON");
+    assert_eq!(mails[0]["to"][0], email);
+    let text = mails[0]["text"].as_str().expect("a text body");
+    let code: String = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 6)
+        .expect("a six-digit code in the mail")
+        .to_owned();
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = serde_json::json!({ "challenge_id": challenge, "code": wrong });
+    let (status, _, refused) = post(format!("{}/api/sender/verify", r.base), None, wrong).await;
+    assert_eq!(status, 401);
+    assert_eq!(refused["code"], "wrong_code");
+
+    let right = serde_json::json!({ "challenge_id": challenge, "code": code });
+    let (status, headers, opened) = post(format!("{}/api/sender/verify", r.base), None, right).await;
+    assert_eq!(status, 200, "{opened}");
+    let cookie = headers["set-cookie"].to_str().expect("ascii").to_owned();
+    assert!(
+        cookie.contains("HttpOnly; Secure; SameSite=Strict; Path=/api"),
+        "{cookie}"
+    );
+    cookie.split(';').next().expect("name=value").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_is_verified_by_the_mailed_code_and_starts_a_draft_with_the_cookie() {
+    let r = start().await;
+    let cookie = verified_cookie(&r, "ada@example.nl", "AAAAAAAAAAAAAAAAAAAAAA").await;
+    let draft =
+        serde_json::json!({ "request_id": "BBBBBBBBBBBBBBBBBBBBBA", "recipients": ["partner@example.org"] });
+    let (status, _, refused) = post(format!("{}/api/transfers", r.base), None, draft.clone()).await;
+    assert_eq!(status, 401);
+    assert_eq!(refused["code"], "session_invalid");
+    let (status, _, created) = post(format!("{}/api/transfers", r.base), Some(cookie), draft).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created["transfer_id"].is_string());
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_sending_to_a_stranger_is_refused_by_policy() {
+    let r = start().await;
+    let cookie = verified_cookie(&r, "eve@example.com", "CCCCCCCCCCCCCCCCCCCCCA").await;
+    let draft =
+        serde_json::json!({ "request_id": "DDDDDDDDDDDDDDDDDDDDDA", "recipients": ["bob@example.org"] });
+    let (status, _, refused) = post(format!("{}/api/transfers", r.base), Some(cookie), draft).await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["code"], "no_internal_party");
+    r.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_of_the_wrong_shape_is_400_malformed_json() {
+    let r = start().await;
+    let (status, _, body) = post(
+        format!("{}/api/sender/code", r.base),
+        None,
+        serde_json::json!({ "name": 1 }),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "malformed_json");
     r.stop().await;
 }
