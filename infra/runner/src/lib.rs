@@ -21,9 +21,11 @@ pub mod statics;
 
 use core::future::Future;
 use core::net::SocketAddr;
+use core::time::Duration;
 
 pub use app::Runner;
 use data::{DataError, Deps};
+use handlers::Svc;
 use kluis_core::policy::Policy;
 use options::Options;
 use tokio::net::TcpListener;
@@ -69,14 +71,46 @@ impl Bound {
         format!("kluis is running: pages {base}/ · dev mailbox {base}/dev/mail")
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, running the expiry job each
+    /// [`EXPIRY_EVERY`] meanwhile.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let runner = self.runner;
+        let expiry = tokio::spawn(expire_periodically(runner.deps().service.clone()));
         let handler = move |request| {
             let runner = runner.clone();
             async move { runner.handle(request).await }
         };
         kluis_http::server::serve(self.listener, handler, shutdown).await;
+        expiry.abort();
+    }
+}
+
+/// How often the runner expires and purges transfers (on AWS a schedule
+/// runs the `expire` function).
+pub const EXPIRY_EVERY: Duration = Duration::from_secs(60);
+
+/// The scheduled job: expire and purge what is due, batch after batch while
+/// batches come back full. A failure is logged and retried next time.
+async fn expire_periodically(service: Svc) {
+    let mut tick = tokio::time::interval(EXPIRY_EVERY);
+    loop {
+        tick.tick().await;
+        loop {
+            match service.expire().await {
+                Ok(report) => {
+                    if report.expired + report.purged > 0 {
+                        tracing::info!(expired = report.expired, purged = report.purged, "expiry run");
+                    }
+                    if !report.more {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "expiry run failed");
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -334,3 +334,71 @@ async fn a_body_of_the_wrong_shape_is_400_malformed_json() {
     assert_eq!(body["code"], "malformed_json");
     r.stop().await;
 }
+
+/// PUTs `bytes` to a presigned part URL with its headers; returns the ETag.
+async fn put_part(part: Value, bytes: Vec<u8>) -> (u16, Option<String>) {
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = agent
+            .put(part["url"].as_str().expect("a url"))
+            .header("content-type", "application/octet-stream");
+        for pair in part["headers"].as_array().into_iter().flatten() {
+            request = request.header(
+                pair[0].as_str().expect("a name"),
+                pair[1].as_str().expect("a value"),
+            );
+        }
+        let answer = request.send(&bytes[..]).expect("an answer");
+        let etag = answer
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (answer.status().as_u16(), etag)
+    })
+    .await
+    .expect("the client did not panic")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_is_uploaded_through_the_presigned_urls_the_runner_serves() {
+    let r = start().await;
+    let cookie = verified_cookie(&r, "ada@example.nl", "EEEEEEEEEEEEEEEEEEEEEA").await;
+    let draft =
+        serde_json::json!({ "request_id": "FFFFFFFFFFFFFFFFFFFFFA", "recipients": ["partner@example.org"] });
+    let (_, _, created) = post(format!("{}/api/transfers", r.base), Some(cookie.clone()), draft).await;
+    let transfer = created["transfer_id"].as_str().expect("a transfer id").to_owned();
+
+    let size = kluis_crypto::ciphertext_len(1000).expect("a valid size");
+    let file = "AAAAAAAAAAAAAAAAAAAAAQ";
+    let add = serde_json::json!({ "file_id": file, "ciphertext_bytes": size });
+    let (status, _, upload) = post(
+        format!("{}/api/transfers/{transfer}/files", r.base),
+        Some(cookie.clone()),
+        add,
+    )
+    .await;
+    assert_eq!(status, 201, "{upload}");
+    let parts = upload["parts"].as_array().expect("parts").clone();
+    assert_eq!(parts.len(), 1);
+    assert!(
+        parts[0]["url"]
+            .as_str()
+            .expect("a url")
+            .starts_with(&format!("{}/objects/", r.base))
+    );
+
+    let (status, etag) = put_part(parts[0].clone(), vec![7; usize::try_from(size).expect("small")]).await;
+    assert_eq!(status, 200);
+    let etag = etag.expect("an ETag");
+
+    let complete = serde_json::json!({ "parts": [{ "number": 1, "etag": etag }] });
+    let url = format!("{}/api/transfers/{transfer}/files/{file}/complete", r.base);
+    let (status, _, completed) = post(url, Some(cookie), complete).await;
+    assert_eq!(status, 200, "{completed}");
+    assert_eq!(completed["ciphertext_bytes"], size);
+    r.stop().await;
+}
