@@ -26,12 +26,15 @@ pub type RunnerBody = Either<ObjectBody, Full<Bytes>>;
 pub struct Runner {
     deps: Deps,
     pages: Api,
+    mailbox: bool,
 }
 
 impl Runner {
-    /// The runner over `deps`, serving the pages in `web`.
-    pub fn new(deps: Deps, web: PathBuf, outbox: PathBuf) -> Self {
+    /// The runner over `deps`, serving the pages in `web` and, when
+    /// `outbox` is given, the dev mailbox over that folder.
+    pub fn new(deps: Deps, web: PathBuf, outbox: Option<PathBuf>) -> Self {
         let api = routes::api(&deps.service);
+        let mailbox = outbox.is_some();
         let pages = Api::new(move |request: Request<Bytes>| {
             let (api, web, outbox) = (api.clone(), web.clone(), outbox.clone());
             async move {
@@ -39,13 +42,20 @@ impl Runner {
                 if path == "/api" || path.starts_with("/api/") {
                     return api.dispatch(request).await;
                 }
-                if let Some(answer) = mailbox::serve(&outbox, path).await {
+                if let Some(outbox) = &outbox
+                    && let Some(answer) = mailbox::serve(outbox, path).await
+                {
                     return answer;
                 }
                 statics::serve(&web, &request).await
             }
         });
-        Self { deps, pages }
+        Self { deps, pages, mailbox }
+    }
+
+    /// Whether `/dev/mail` is served.
+    pub const fn has_mailbox(&self) -> bool {
+        self.mailbox
     }
 
     /// The adapters the runner serves from.

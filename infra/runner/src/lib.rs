@@ -68,7 +68,11 @@ impl Bound {
     /// The line printed at start.
     pub fn banner(&self) -> String {
         let base = self.base_url();
-        format!("kluis is running: pages {base}/ · dev mailbox {base}/dev/mail")
+        if self.runner.has_mailbox() {
+            format!("kluis is running: pages {base}/ · dev mailbox {base}/dev/mail")
+        } else {
+            format!("kluis is running: pages {base}/ (dev mailbox off: not bound to loopback)")
+        }
     }
 
     /// Serves until `shutdown` completes, running the expiry job each
@@ -135,7 +139,16 @@ pub async fn bind(options: &Options) -> Result<Bound, StartError> {
         ..Policy::default()
     };
     let deps = Deps::open(&options.data, &format!("http://{public}"), policy).await?;
-    let outbox = deps.mailer.folder().to_path_buf();
+    // The mailbox shows verification codes and retrieval links: only a
+    // runner reachable from this machine alone may serve it.
+    let outbox = options
+        .address
+        .ip()
+        .is_loopback()
+        .then(|| deps.mailer.folder().to_path_buf());
+    if outbox.is_none() {
+        tracing::warn!("not bound to loopback: the dev mailbox is off");
+    }
     let runner = Runner::new(deps, options.web.clone(), outbox);
     Ok(Bound {
         listener,

@@ -402,3 +402,26 @@ async fn a_file_is_uploaded_through_the_presigned_urls_the_runner_serves() {
     assert_eq!(completed["ciphertext_bytes"], size);
     r.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dev_mailbox_is_off_unless_bound_to_loopback() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let options = Options {
+        address: "0.0.0.0:0".parse().expect("an address"),
+        data: dir.path().join("data"),
+        web: dir.path().join("web"),
+        ..Options::default()
+    };
+    let bound = kluis_runner::bind(&options).await.expect("the runner starts");
+    assert!(bound.banner().contains("dev mailbox off"), "{}", bound.banner());
+    let base = bound.base_url();
+    assert!(base.starts_with("http://127.0.0.1:"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(bound.serve(async {
+        let _ = stopped.await;
+    }));
+    let (status, _, _) = get(format!("{base}/dev/mail.json")).await;
+    assert_eq!(status, 404);
+    let _ = stop.send(());
+    server.await.expect("the server stopped cleanly");
+}
