@@ -16,7 +16,7 @@
 
 use aead_stream::{NewStream, StreamBE32, StreamPrimitive};
 use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::KeyInit;
+use aes_gcm::aead::{Buffer, KeyInit};
 use alloc::vec::Vec;
 use zeroize::Zeroize;
 
@@ -214,6 +214,12 @@ impl FileSealer {
     /// return holds the sealed chunk ([`TAG_LEN`] bytes longer). A non-last
     /// chunk MUST be exactly [`CHUNK_SIZE`] bytes.
     pub fn seal_chunk(&self, index: u32, last: bool, buffer: &mut Vec<u8>) -> Result<()> {
+        self.seal_chunk_in(index, last, buffer)
+    }
+
+    /// [`FileSealer::seal_chunk`] over any AEAD buffer (the streaming API's
+    /// reusable one).
+    pub(crate) fn seal_chunk_in(&self, index: u32, last: bool, buffer: &mut dyn Buffer) -> Result<()> {
         check_chunk_len(index, last, buffer.len())?;
         self.keyed
             .stream
@@ -247,6 +253,11 @@ impl FileOpener {
     /// was cut ([`Error::Truncated`]) or has extra bytes
     /// ([`Error::TrailingData`]).
     pub fn open_chunk(&self, index: u32, last: bool, buffer: &mut Vec<u8>) -> Result<()> {
+        self.open_chunk_in(index, last, buffer)
+    }
+
+    /// [`FileOpener::open_chunk`] over any AEAD buffer.
+    pub(crate) fn open_chunk_in(&self, index: u32, last: bool, buffer: &mut dyn Buffer) -> Result<()> {
         if buffer.len() < TAG_LEN {
             return Err(Error::TooShort);
         }
@@ -262,8 +273,8 @@ impl FileOpener {
         let flipped_ok = check_chunk_len(index, !last, buffer.len() - TAG_LEN).is_ok()
             && stream.decrypt_in_place(index, !last, aad, buffer).is_ok();
         if flipped_ok {
-            buffer.zeroize();
-            buffer.clear();
+            buffer.as_mut().zeroize();
+            buffer.truncate(0);
             return Err(if last {
                 Error::Truncated
             } else {
