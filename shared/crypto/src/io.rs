@@ -44,16 +44,24 @@ impl ChunkBuffer {
 
     /// Reads until the buffer holds `limit` bytes or the reader ends.
     fn fill(&mut self, reader: &mut impl Read, limit: usize) -> io::Result<()> {
-        while self.len < limit {
-            match reader.read(&mut self.bytes[self.len..limit]) {
-                Ok(0) => break,
-                Ok(n) => self.len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let start = self.len;
+        self.len += read_up_to(reader, &mut self.bytes[start..limit])?;
         Ok(())
     }
+}
+
+/// Reads until `buf` is full or the reader ends; returns the bytes read.
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut len = 0;
+    while len < buf.len() {
+        match reader.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(len)
 }
 
 impl AsRef<[u8]> for ChunkBuffer {
@@ -155,9 +163,9 @@ pub fn decrypt(
     mut reader: impl Read,
     writer: impl Write,
 ) -> Result<u64, StreamError> {
-    let mut header = ChunkBuffer::new();
-    header.fill(&mut reader, HEADER_LEN)?;
-    let opener = FileOpener::new(key, transfer, file, header.as_ref())?;
+    let mut header = [0u8; HEADER_LEN];
+    let got = read_up_to(&mut reader, &mut header)?;
+    let opener = FileOpener::new(key, transfer, file, &header[..got])?;
     pump(reader, writer, SEALED_CHUNK_LEN, |index, last, buf| {
         opener.open_chunk_in(index, last, buf)
     })
