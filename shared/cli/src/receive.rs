@@ -23,8 +23,9 @@ use crate::names;
 use crate::progress::Ui;
 use crate::prompt;
 
-/// What to receive, and where.
-#[derive(Debug, Clone)]
+/// What to receive, and where. `Debug` leaves the link's token and the
+/// password out.
+#[derive(Clone)]
 pub struct ReceiveOptions {
     /// The retrieval link from the notification mail.
     pub link: String,
@@ -33,6 +34,24 @@ pub struct ReceiveOptions {
     /// The folder the files land in (must exist).
     pub out: PathBuf,
 }
+
+impl std::fmt::Debug for ReceiveOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let link = self
+            .link
+            .split_once('#')
+            .map_or(self.link.as_str(), |(before, _)| before);
+        f.debug_struct("ReceiveOptions")
+            .field("link", &format_args!("{link}#<redacted>"))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("out", &self.out)
+            .finish()
+    }
+}
+
+/// Tries per file download: a dropped connection restarts the file (the
+/// presigned URLs cover whole objects only, so no ranged resume).
+const DOWNLOAD_ATTEMPTS: u32 = 3;
 
 /// One file received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +148,18 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
         }
         let bar = ui.bytes(&entry.name, offered.ciphertext_bytes);
         let key = content.file_key(&transfer, &entry.id);
-        let verified = download::fetch(&api, &offered.download, &transfer, entry, &key, out, &bar)?;
+        let mut attempt = 1;
+        let verified = loop {
+            match download::fetch(&api, &offered.download, &transfer, entry, &key, out, &bar) {
+                Err(error) if error.is_transient() && attempt < DOWNLOAD_ATTEMPTS => {
+                    ui.note(&format!("{}: {error}; starting again", entry.name));
+                    bar.reset();
+                    std::thread::sleep(std::time::Duration::from_secs(u64::from(attempt)));
+                    attempt += 1;
+                }
+                other => break other?,
+            }
+        };
         bar.finish_and_clear();
         let record = RecordDownload {
             auth_key: auth.clone(),

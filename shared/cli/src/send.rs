@@ -26,8 +26,8 @@ use crate::files::{self, LocalFile};
 use crate::progress::Ui;
 use crate::upload::{self, Source, Tuning};
 
-/// What to send, to whom.
-#[derive(Debug, Clone)]
+/// What to send, to whom. `Debug` leaves the password out.
+#[derive(Clone)]
 pub struct SendOptions {
     /// The API base, e.g. `https://kluis.example.nl`.
     pub api: String,
@@ -55,6 +55,18 @@ pub struct SendOptions {
     pub tuning: Tuning,
 }
 
+impl std::fmt::Debug for SendOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendOptions")
+            .field("api", &self.api)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("files", &self.files)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
 /// One file to send.
 #[derive(Debug, Clone)]
 pub struct SendFile {
@@ -74,8 +86,7 @@ impl SendFile {
     }
 }
 
-/// The outcome of a send.
-#[derive(Debug)]
+/// The outcome of a send. `Debug` leaves the password out.
 pub struct SendReport {
     /// The transfer.
     pub transfer_id: WireTransferId,
@@ -91,6 +102,18 @@ pub struct SendReport {
     pub summary_delivered: bool,
     /// Names and plaintext sizes of the files sent.
     pub files: Vec<(String, u64)>,
+}
+
+impl std::fmt::Debug for SendReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendReport")
+            .field("transfer_id", &self.transfer_id)
+            .field("password", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("undelivered", &self.undelivered)
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The verify request: the code, and `bearer` so the API returns the
@@ -219,21 +242,32 @@ fn verify(
     code: &mut dyn FnMut(&str) -> Result<Zeroizing<String>>,
 ) -> Result<SessionOpened> {
     let mut tries = 0;
+    let mut refused: Option<Error> = None;
     loop {
         tries += 1;
-        let typed = code(email)?;
+        let typed = match (code(email), refused.take()) {
+            (Ok(typed), _) => typed,
+            // No second answer (a script's stdin ran dry): the refusal is the news.
+            (Err(_), Some(previous)) => return Err(previous),
+            (Err(error), None) => return Err(error),
+        };
         let body = Verify {
             challenge_id: requested.challenge_id,
             code: typed.trim(),
             bearer: true,
         };
         match api.post::<_, SessionOpened>("/api/sender/verify", None, &body) {
-            Err(Error::Api { code, .. }) if code == "wrong_code" && tries < CODE_TRIES => {
+            Err(error @ Error::Api { .. }) if is_wrong_code(&error) && tries < CODE_TRIES => {
                 eprintln!("That code is not right; try again.");
+                refused = Some(error);
             }
             other => return other,
         }
     }
+}
+
+fn is_wrong_code(error: &Error) -> bool {
+    matches!(error, Error::Api { code, .. } if code == "wrong_code")
 }
 
 /// Declares, encrypts, uploads and completes one file; returns its

@@ -229,3 +229,58 @@ async fn a_part_upload_that_keeps_failing_fails_the_send_with_the_status() {
     assert_eq!(relay.failed.load(Ordering::SeqCst), 3, "three attempts");
     r.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sender_follows_and_revokes_a_transfer_with_the_manage_link() {
+    let r = Running::start().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, b"notes").expect("written");
+    let sent = send(send_options(
+        &r.base,
+        &["partner@example.org"],
+        vec![SendFile::new(&file)],
+    ))
+    .await
+    .expect("sent");
+    let base = r.base.clone();
+    let (link, manage) = common::blocking(move || {
+        (
+            retrieval_link(&base, "partner@example.org"),
+            common::manage_link(&base, "ada@example.nl"),
+        )
+    })
+    .await;
+    let out = tempfile::tempdir().expect("a folder");
+    let options = ReceiveOptions {
+        link,
+        password: Some(sent.password.clone()),
+        out: out.path().to_owned(),
+    };
+    receive(options.clone()).await.expect("received");
+
+    let manage_for_status = manage.clone();
+    let status = common::blocking(move || kluis::manage::status(&manage_for_status))
+        .await
+        .expect("a status");
+    assert_eq!(status.transfer_id, sent.transfer_id);
+    assert_eq!(status.recipients.len(), 1);
+    assert!(status.recipients[0].first_download_at.is_some());
+    assert_eq!(
+        status.recipients[0].downloads.len(),
+        1,
+        "the download was recorded"
+    );
+
+    let revoked = common::blocking(move || kluis::manage::revoke(&manage))
+        .await
+        .expect("revoked");
+    assert_eq!(revoked.transfer_id, sent.transfer_id);
+    let error = receive(options).await.expect_err("gone");
+    assert!(
+        matches!(&error, Error::Api { status: 410, code, .. } if code == "transfer_gone"),
+        "{error:?}"
+    );
+    assert_eq!(error.exit_code(), 3);
+    r.stop().await;
+}

@@ -110,6 +110,19 @@ pub fn retrieval_link(base: &str, to: &str) -> String {
         .to_owned()
 }
 
+/// The manage link in the newest summary mail to `to`.
+pub fn manage_link(base: &str, to: &str) -> String {
+    let needle = format!("{base}/manage/");
+    let mail = mail_to(base, to, &needle);
+    let text = mail["text"].as_str().expect("a text body");
+    let start = text.find(&needle).expect("the link");
+    text[start..]
+        .split(|c: char| c.is_whitespace() || "<>\"')".contains(c))
+        .next()
+        .expect("a link")
+        .to_owned()
+}
+
 /// Send options for Ada (internal) to the given partners.
 pub fn send_options(base: &str, to: &[&str], files: Vec<kluis::SendFile>) -> kluis::SendOptions {
     kluis::SendOptions {
