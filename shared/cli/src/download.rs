@@ -34,11 +34,13 @@ pub(crate) fn fetch(
     out: &Path,
     bar: &ProgressBar,
 ) -> Result<Verified> {
-    let temp = tempfile::Builder::new()
-        .prefix(".kluis-")
-        .suffix(".part")
-        .tempfile_in(out)
-        .map_err(|e| Error::file(out, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".kluis-").suffix(".part");
+    // A received file gets the usual permissions (0666 less the umask), not
+    // tempfile's private 0600, as any other downloaded file would.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let temp = builder.tempfile_in(out).map_err(|e| Error::file(out, e))?;
     let (body, _) = api.download(download)?;
     // A second handle, so the temporary file itself stays free to rename.
     let handle = temp

@@ -22,7 +22,7 @@ pub enum Error {
         message: String,
     },
     /// The password does not unlock the transfer.
-    #[error("wrong password: {0}")]
+    #[error("the password does not open this transfer: {0}")]
     WrongPassword(String),
     /// The network or the server failed (after retries where they apply).
     #[error("network error: {0}")]

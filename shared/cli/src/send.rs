@@ -251,6 +251,9 @@ fn verify(
             (Err(_), Some(previous)) => return Err(previous),
             (Err(error), None) => return Err(error),
         };
+        if typed.trim().is_empty() {
+            return Err(Error::Usage("no verification code was typed".into()));
+        }
         let body = Verify {
             challenge_id: requested.challenge_id,
             code: typed.trim(),
