@@ -10,6 +10,7 @@ use std::time::Duration;
 use kluis_core::service::SignedRequest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
@@ -74,15 +75,17 @@ impl Api {
         bearer: Option<&str>,
         body: &B,
     ) -> Result<T> {
-        let json = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;
-        let mut request = self
-            .agent
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json");
-        if let Some(token) = bearer {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        json_answer(request.send(json), path)
+        let json = to_json(body)?;
+        retrying(|| {
+            let mut request = self
+                .agent
+                .post(format!("{}{path}", self.base))
+                .header("content-type", "application/json");
+            if let Some(token) = bearer {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            json_answer(request.send(&json[..]), path)
+        })
     }
 
     /// `PUT {base}{path}` with a JSON body and a bearer token.
@@ -92,22 +95,26 @@ impl Api {
         bearer: &str,
         body: &B,
     ) -> Result<T> {
-        let json = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;
-        let request = self
-            .agent
-            .put(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .header("authorization", format!("Bearer {bearer}"));
-        json_answer(request.send(json), path)
+        let json = to_json(body)?;
+        retrying(|| {
+            let request = self
+                .agent
+                .put(format!("{}{path}", self.base))
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {bearer}"));
+            json_answer(request.send(&json[..]), path)
+        })
     }
 
     /// `GET {base}{path}` with a bearer token.
     pub(crate) fn get<T: DeserializeOwned>(&self, path: &str, bearer: &str) -> Result<T> {
-        let request = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {bearer}"));
-        json_answer(request.call(), path)
+        retrying(|| {
+            let request = self
+                .agent
+                .get(format!("{}{path}", self.base))
+                .header("authorization", format!("Bearer {bearer}"));
+            json_answer(request.call(), path)
+        })
     }
 
     /// PUTs one part to its presigned URL; returns the part's ETag.
@@ -148,6 +155,33 @@ impl Api {
         let length = answer.body().content_length();
         Ok((answer.into_body().into_reader(), length))
     }
+}
+
+/// Tries of one API call: every step of the API is idempotent (request
+/// ids, client-drawn file ids, conditional writes), so a call that failed
+/// in transit or with a "try again" status is safe to repeat.
+const API_ATTEMPTS: u32 = 3;
+
+fn retrying<T>(mut call: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut wait = Duration::from_millis(500);
+    let mut attempt = 1;
+    loop {
+        match call() {
+            Err(error) if error.is_transient() && attempt < API_ATTEMPTS => {
+                std::thread::sleep(wait);
+                wait *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The JSON body; wiped after use, since it may hold a code or an auth key.
+fn to_json<B: Serialize>(body: &B) -> Result<Zeroizing<Vec<u8>>> {
+    serde_json::to_vec(body)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::Protocol(e.to_string()))
 }
 
 fn transport(what: &'static str) -> impl Fn(ureq::Error) -> Error {

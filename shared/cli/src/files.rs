@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kluis_crypto::{FileEntry, FileId, Manifest};
 use sha2::{Digest, Sha256};
@@ -66,13 +67,18 @@ pub(crate) fn local(file: &SendFile) -> Result<LocalFile> {
 }
 
 /// SHA-256 of the first `size` bytes of `path`, which MUST be all of it.
-pub(crate) fn sha256(path: &Path, size: u64) -> Result<[u8; 32]> {
+/// Gives up (with an error nobody sees) once `cancel` is set.
+pub(crate) fn sha256(path: &Path, size: u64, cancel: &AtomicBool) -> Result<[u8; 32]> {
     let file = File::open(path).map_err(|e| Error::file(path, e))?;
     let mut reader = file.take(size);
     let mut hasher = Sha256::new();
     let mut buffer = Zeroizing::new(vec![0u8; 1 << 16]);
     let mut total = 0u64;
     loop {
+        if cancel.load(Ordering::Relaxed) {
+            let cancelled = std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled");
+            return Err(Error::file(path, cancelled));
+        }
         let n = reader.read(&mut buffer).map_err(|e| Error::file(path, e))?;
         if n == 0 {
             break;
@@ -151,9 +157,12 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"abc").expect("written");
         assert_eq!(
-            sha256(&path, 3).expect("hashed").to_vec(),
+            sha256(&path, 3, &AtomicBool::new(false))
+                .expect("hashed")
+                .to_vec(),
             Sha256::digest(b"abc").to_vec()
         );
-        assert!(sha256(&path, 4).is_err());
+        assert!(sha256(&path, 4, &AtomicBool::new(false)).is_err());
+        assert!(sha256(&path, 3, &AtomicBool::new(true)).is_err(), "cancelled");
     }
 }

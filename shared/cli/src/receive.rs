@@ -100,7 +100,8 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
         p: info.kdf.p,
     };
     ui.note("Checking the password…");
-    let keys = kluis_crypto::derive_password_keys(&password, info.salt.as_bytes(), kdf, &transfer)?;
+    let keys = kluis_crypto::derive_password_keys(&password, info.salt.as_bytes(), kdf, &transfer)
+        .map_err(|e| Error::Protocol(format!("the transfer's key parameters are refused: {e}")))?;
     drop(password);
     let auth = WireAuthKey::from_bytes(*keys.auth.expose_secret());
     let unlock = Unlock {

@@ -7,6 +7,7 @@
 //! typo fails before a code is mailed or a byte is uploaded.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kluis_core::envelope::{AuthHash, KdfParams as WireKdf, Salt, SealedManifest, WrappedKey};
 use kluis_core::error::Field;
@@ -300,16 +301,22 @@ fn upload_one(
         path: &file.path,
         size: file.size,
     };
-    // Hash the plaintext on this thread while the workers encrypt and upload.
+    // Hash the plaintext on another thread while the workers encrypt and
+    // upload; a failed upload stops the hashing rather than reading on.
+    let cancel = AtomicBool::new(false);
     let (sha256, parts) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| files::sha256(&file.path, file.size));
+        let hashing = scope.spawn(|| files::sha256(&file.path, file.size, &cancel));
         let parts = upload::upload_file(api, &source, &sealer, &upload, &options.tuning, &bar);
+        if parts.is_err() {
+            cancel.store(true, Ordering::Relaxed);
+        }
         let sha256 = hashing
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (sha256, parts)
     });
-    let (sha256, parts) = (sha256?, parts?);
+    let parts = parts?;
+    let sha256 = sha256?;
     bar.finish_and_clear();
     let complete = CompleteFile { parts };
     let _: FileCompleted = api.post(
