@@ -1,19 +1,23 @@
-//! [`Runner`]: one handler for the whole port. Signed object URLs stream
-//! straight to and from the disk store; `/api` goes to the routing table;
-//! `/dev/mail` to the mailbox; everything else to the static pages.
+//! [`Runner`]: one handler for the whole port. Signed object URLs (embedded
+//! backend) stream straight to and from the disk store; `/api` goes to the
+//! functions' routing table; `/dev/mail` to the mailbox; everything else to
+//! the static pages.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{Request, Response, Uri};
 use http_body_util::{Either, Full};
 use hyper::body::Body;
-use kluis_embedded::ObjectBody;
-use kluis_http::{Api, response};
+use kluis_core::service::ServiceError;
+use kluis_core::service::expiry::ExpiryReport;
+use kluis_embedded::{DiskObjectStore, ObjectBody};
+use kluis_http::{Api, Router, response};
 
-use crate::data::Deps;
-use crate::{mailbox, routes, statics};
+use crate::backend::ExpireJob;
+use crate::clock::DevClock;
+use crate::{mailbox, statics};
 
 /// Where the object store's signed URLs are mounted.
 pub const OBJECTS_PATH: &str = "/objects";
@@ -21,22 +25,77 @@ pub const OBJECTS_PATH: &str = "/objects";
 /// The body of any answer: a streamed object or bytes in memory.
 pub type RunnerBody = Either<ObjectBody, Full<Bytes>>;
 
+/// What a runner is made of, whichever backend it has.
+#[derive(Clone)]
+pub struct Parts {
+    /// The `/api` routing table (see [`crate::routes::api`]).
+    pub api: Router,
+    /// The static pages.
+    pub web: PathBuf,
+    /// The outbox folder the dev mailbox shows, if it is served.
+    pub outbox: Option<PathBuf>,
+    /// The disk object store whose signed URLs the runner serves (the
+    /// embedded backend; on AWS the URLs point at S3 itself).
+    pub objects: Option<DiskObjectStore>,
+    /// The service's clock.
+    pub clock: DevClock,
+    /// One run of the `expire` function.
+    pub expire: ExpireJob,
+}
+
 /// Everything the runner serves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Runner {
-    deps: Deps,
+    api: Router,
     pages: Api,
+    objects: Option<DiskObjectStore>,
     mailbox: bool,
+    clock: DevClock,
+    expire: ExpireJob,
+}
+
+impl core::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Runner")
+            .field("api", &self.api)
+            .field("mailbox", &self.mailbox)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The page a link's path opens: `/retrieve/<id>` and `/manage/<id>` are
+/// the pages of those folders (the id is the page's to read; the token is
+/// in the fragment, which never arrives here).
+fn page_path(path: &str) -> Option<&'static str> {
+    let (page, rest): (&'static str, &str) = if let Some(rest) = path.strip_prefix("/retrieve/") {
+        ("/retrieve/", rest)
+    } else if let Some(rest) = path.strip_prefix("/manage/") {
+        ("/manage/", rest)
+    } else {
+        return None;
+    };
+    let id_like = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    id_like.then_some(page)
 }
 
 impl Runner {
-    /// The runner over `deps`, serving the pages in `web` and, when
-    /// `outbox` is given, the dev mailbox over that folder.
-    pub fn new(deps: Deps, web: PathBuf, outbox: Option<PathBuf>) -> Self {
-        let api = routes::api(&deps.service);
+    /// The runner over `parts`.
+    pub fn new(parts: Parts) -> Self {
+        let Parts {
+            api,
+            web,
+            outbox,
+            objects,
+            clock,
+            expire,
+        } = parts;
         let mailbox = outbox.is_some();
-        let pages = Api::new(move |request: Request<Bytes>| {
-            let (api, web, outbox) = (api.clone(), web.clone(), outbox.clone());
+        let table = api.clone();
+        let pages = Api::new(move |mut request: Request<Bytes>| {
+            let (api, web, outbox) = (table.clone(), web.clone(), outbox.clone());
             async move {
                 let path = request.uri().path();
                 if path == "/api" || path.starts_with("/api/") {
@@ -47,10 +106,20 @@ impl Runner {
                 {
                     return answer;
                 }
+                if let Some(page) = page_path(path) {
+                    *request.uri_mut() = Uri::from_static(page);
+                }
                 statics::serve(&web, &request).await
             }
         });
-        Self { deps, pages, mailbox }
+        Self {
+            api,
+            pages,
+            objects,
+            mailbox,
+            clock,
+            expire,
+        }
     }
 
     /// Whether `/dev/mail` is served.
@@ -58,9 +127,20 @@ impl Runner {
         self.mailbox
     }
 
-    /// The adapters the runner serves from.
-    pub fn deps(&self) -> &Deps {
-        &self.deps
+    /// The `/api` routing table.
+    pub fn api(&self) -> &Router {
+        &self.api
+    }
+
+    /// The service's clock: tests move it forward to let time pass.
+    pub fn clock(&self) -> &DevClock {
+        &self.clock
+    }
+
+    /// Runs the `expire` function once now (the runner also runs it every
+    /// [`crate::EXPIRY_EVERY`]).
+    pub async fn expire_now(&self) -> Result<ExpiryReport, ServiceError> {
+        (self.expire)().await
     }
 
     /// Answers one request.
@@ -70,10 +150,12 @@ impl Runner {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let path = request.uri().path();
-        if path == OBJECTS_PATH || path.starts_with("/objects/") {
+        if let Some(objects) = &self.objects
+            && (path == OBJECTS_PATH || path.starts_with("/objects/"))
+        {
             let started = Instant::now();
             let method = request.method().clone();
-            let mut answer = self.deps.objects.serve(request).await;
+            let mut answer = objects.serve(request).await;
             response::add_security_headers(answer.headers_mut());
             response::add_no_store(answer.headers_mut());
             kluis_http::log::access(&method, "/objects/{key}", answer.status(), started.elapsed());
@@ -83,5 +165,20 @@ impl Runner {
             .call_body(request)
             .await
             .map(|b| Either::Right(Full::new(b)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_paths_open_their_pages_and_nothing_else_is_rewritten() {
+        assert_eq!(page_path("/retrieve/AbC-_9"), Some("/retrieve/"));
+        assert_eq!(page_path("/manage/AbC"), Some("/manage/"));
+        assert_eq!(page_path("/retrieve/"), None);
+        assert_eq!(page_path("/retrieve/../x"), None);
+        assert_eq!(page_path("/retrieve/a/b"), None);
+        assert_eq!(page_path("/pkg/x.js"), None);
     }
 }

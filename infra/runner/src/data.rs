@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::app::OBJECTS_PATH;
-use crate::handlers::Svc;
+use crate::backend::EmbeddedPorts;
+use crate::clock::DevClock;
 use kluis_core::error::{DomainError, Field};
 use kluis_core::mail::PublicBaseUrl;
 use kluis_core::policy::Policy;
-use kluis_core::ports::{OsRandom, SystemClock};
+use kluis_core::ports::OsRandom;
 use kluis_core::service::{Service, Settings};
 use kluis_core::validate::EmailAddress;
 use kluis_embedded::outbox::OutboxError;
@@ -64,15 +65,20 @@ pub struct Deps {
     pub objects: DiskObjectStore,
     /// The outbox (the dev mailbox reads its folder).
     pub mailer: OutboxMailer,
-    /// Every use case, over the state store, these two and the system clock.
-    pub service: Svc,
+    /// Every use case, over the state store, these two and the runner's clock.
+    pub service: kluis_function::Shared<EmbeddedPorts>,
 }
 
 impl Deps {
     /// Opens (creating as needed) the adapters under `data` for a runner
     /// reachable at `base_url` (e.g. `http://127.0.0.1:8080`): object URLs
     /// and mail links are built on it.
-    pub async fn open(data: &Path, base_url: &str, policy: Policy) -> Result<Self, DataError> {
+    pub async fn open(
+        data: &Path,
+        base_url: &str,
+        policy: Policy,
+        clock: DevClock,
+    ) -> Result<Self, DataError> {
         let objects_url = format!("{base_url}{OBJECTS_PATH}");
         let objects_url = objects_url.as_str();
         let io = |path: &Path| {
@@ -96,14 +102,7 @@ impl Deps {
         })?;
         let mailer = OutboxMailer::open(data.join("outbox"), "kluis", &from).await?;
         let settings = Settings::new(policy, PublicBaseUrl::parse(base_url)?);
-        let service = Service::new(
-            state,
-            objects.clone(),
-            mailer.clone(),
-            SystemClock,
-            OsRandom,
-            settings,
-        )?;
+        let service = Service::new(state, objects.clone(), mailer.clone(), clock, OsRandom, settings)?;
         Ok(Self {
             objects,
             mailer,

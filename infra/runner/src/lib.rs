@@ -2,9 +2,10 @@
 //! in one folder and no service to install.
 //!
 //! - [`options`]: `--port`, `--data`, `--web`;
+//! - [`backend`]: embedded adapters (default) or AWS ones (`KLUIS_BACKEND=aws`);
 //! - [`data`]: the data folder and the embedded adapters in it;
-//! - [`handlers`]: the HTTP translation of the core's use cases;
-//! - [`routes`]: the routing table of `/api` (where functions are mounted);
+//! - [`routes`]: the routing table of `/api`: every function's routes;
+//! - [`clock`]: the service's clock, which tests can move forward;
 //! - [`app`]: [`Runner`], one handler for every path;
 //! - [`statics`]: the pages under `web/`;
 //! - [`mailbox`]: `/dev/mail`, the mails that would have been sent.
@@ -12,8 +13,9 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod backend;
+pub mod clock;
 pub mod data;
-pub mod handlers;
 pub mod mailbox;
 pub mod options;
 pub mod routes;
@@ -23,10 +25,14 @@ use core::future::Future;
 use core::net::SocketAddr;
 use core::time::Duration;
 
+use app::Parts;
 pub use app::Runner;
+use backend::{Backend, BackendError, ExpireJob, expire_job};
+use clock::DevClock;
 use data::{DataError, Deps};
-use handlers::Svc;
-use kluis_core::policy::Policy;
+use kluis_core::mail::PublicBaseUrl;
+use kluis_core::service::Settings;
+use kluis_http::config::Config;
 use options::Options;
 use tokio::net::TcpListener;
 
@@ -45,6 +51,12 @@ pub enum StartError {
     /// The data folder could not be used.
     #[error(transparent)]
     Data(#[from] DataError),
+    /// The backend is misconfigured.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The policy or the settings are refused.
+    #[error(transparent)]
+    Settings(#[from] kluis_function::settings::SettingsError),
 }
 
 /// A runner bound to its port, ready to serve.
@@ -79,7 +91,7 @@ impl Bound {
     /// [`EXPIRY_EVERY`] meanwhile.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let runner = self.runner;
-        let expiry = tokio::spawn(expire_periodically(runner.deps().service.clone()));
+        let expiry = tokio::spawn(expire_periodically(runner.clone()));
         let handler = move |request| {
             let runner = runner.clone();
             async move { runner.handle(request).await }
@@ -93,34 +105,32 @@ impl Bound {
 /// runs the `expire` function).
 pub const EXPIRY_EVERY: Duration = Duration::from_secs(60);
 
-/// The scheduled job: expire and purge what is due, batch after batch while
-/// batches come back full. A failure is logged and retried next time.
-async fn expire_periodically(service: Svc) {
+/// The scheduled job: the `expire` function's run (batch after batch
+/// while they come back full). A failure is logged and retried next time.
+async fn expire_periodically(runner: Runner) {
     let mut tick = tokio::time::interval(EXPIRY_EVERY);
     loop {
         tick.tick().await;
-        loop {
-            match service.expire().await {
-                Ok(report) => {
-                    if report.expired + report.purged > 0 {
-                        tracing::info!(expired = report.expired, purged = report.purged, "expiry run");
-                    }
-                    if !report.more {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "expiry run failed");
-                    break;
-                }
+        match runner.expire_now().await {
+            Ok(report) if report.expired + report.purged > 0 => {
+                tracing::info!(expired = report.expired, purged = report.purged, "expiry run");
             }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "expiry run failed"),
         }
     }
 }
 
-/// Binds the port first (port 0 picks one), so the object store's URLs
-/// carry the real address; then opens the data folder.
+/// Binds the port and opens the backend the environment names
+/// (`KLUIS_BACKEND`; the embedded one by default).
 pub async fn bind(options: &Options) -> Result<Bound, StartError> {
+    let backend = Backend::from_env(&Config::from_process()).await?;
+    bind_on(options, backend).await
+}
+
+/// Binds the port first (port 0 picks one), so object URLs and mail links
+/// carry the real address; then opens `backend`.
+pub async fn bind_on(options: &Options, backend: Backend) -> Result<Bound, StartError> {
     let listener = TcpListener::bind(options.address)
         .await
         .map_err(|source| StartError::Bind {
@@ -134,25 +144,50 @@ pub async fn bind(options: &Options) -> Result<Bound, StartError> {
     if public.ip().is_unspecified() {
         public.set_ip(core::net::Ipv4Addr::LOCALHOST.into());
     }
-    let policy = Policy {
-        internal_domains: options.internal_domains.clone(),
-        ..Policy::default()
-    };
-    let deps = Deps::open(&options.data, &format!("http://{public}"), policy).await?;
+    let base_url = format!("http://{public}");
+    let domains: Vec<&str> = options.internal_domains.iter().map(String::as_str).collect();
+    let mut policy = kluis_function::settings::policy(&Config::from_process(), &domains)?;
+    policy.internal_domains = options.internal_domains.clone();
+    policy
+        .validate()
+        .map_err(kluis_function::settings::SettingsError::Refused)?;
+    let clock = DevClock::default();
     // The mailbox shows verification codes and retrieval links: only a
     // runner reachable from this machine alone may serve it.
-    let outbox = options
-        .address
-        .ip()
-        .is_loopback()
-        .then(|| deps.mailer.folder().to_path_buf());
-    if outbox.is_none() {
+    let loopback = options.address.ip().is_loopback();
+    if !loopback {
         tracing::warn!("not bound to loopback: the dev mailbox is off");
     }
-    let runner = Runner::new(deps, options.web.clone(), outbox);
+    let parts = match backend {
+        Backend::Embedded => {
+            let deps = Deps::open(&options.data, &base_url, policy, clock.clone()).await?;
+            Parts {
+                api: routes::api::<backend::EmbeddedPorts>(&deps.service),
+                web: options.web.clone(),
+                outbox: loopback.then(|| deps.mailer.folder().to_path_buf()),
+                objects: Some(deps.objects.clone()),
+                clock,
+                expire: expire_job::<backend::EmbeddedPorts>(&deps.service),
+            }
+        }
+        Backend::Aws { settings, sdk } => {
+            let base = PublicBaseUrl::parse(&base_url).map_err(DataError::Settings)?;
+            let service = backend::aws_service(&settings, &sdk, Settings::new(policy, base), clock.clone())
+                .map_err(DataError::Settings)?;
+            let expire: ExpireJob = expire_job::<backend::AwsRunnerPorts>(&service);
+            Parts {
+                api: routes::api::<backend::AwsRunnerPorts>(&service),
+                web: options.web.clone(),
+                outbox: None,
+                objects: None,
+                clock,
+                expire,
+            }
+        }
+    };
     Ok(Bound {
         listener,
         public,
-        runner,
+        runner: Runner::new(parts),
     })
 }

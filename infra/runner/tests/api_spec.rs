@@ -41,11 +41,12 @@ const PARTNER: &str = "partner@example.org";
 const STRANGER: &str = "eve@example.com";
 const PASSWORD: &str = "k7m-2pq-x9z-4hw-c3t-vn8-r5j";
 
-/// The `/api` routing table of a runner: the public accessor that the
-/// runner's app mounts (when handlers move into `functions/` crates, the
-/// merged table still comes from here).
+/// The `/api` routing table of a runner: every function's routes, merged
+/// (`kluis_runner::routes::api`), as the runner mounts them.
 fn routing_table(bound: &kluis_runner::Bound) -> BTreeSet<Operation> {
-    kluis_runner::routes::api(&bound.runner.deps().service)
+    bound
+        .runner
+        .api()
         .templates()
         .map(|(method, template)| (method.as_str().to_owned(), template.to_owned()))
         .collect()

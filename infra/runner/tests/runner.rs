@@ -64,7 +64,11 @@ async fn start() -> Running {
         bound.banner(),
         format!("kluis is running: pages {base}/ · dev mailbox {base}/dev/mail")
     );
-    let mailer = bound.runner.deps().mailer.clone();
+    // A second writer on the runner's outbox folder, as the service's mailer is.
+    let from = EmailAddress::parse(kluis_runner::data::SERVICE_ADDRESS, Field::SenderEmail).expect("valid");
+    let mailer = kluis_embedded::OutboxMailer::open(options.data.join("outbox"), "kluis", &from)
+        .await
+        .expect("the outbox opens");
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(bound.serve(async {
         let _ = stopped.await;

@@ -18,3 +18,7 @@ pub use dynamodb::table::create_table;
 pub use error::AwsError;
 pub use s3::S3ObjectStore;
 pub use ses::SesMailer;
+
+/// The SDK types a caller needs to build the adapters.
+pub use aws_config::SdkConfig;
+pub use aws_sdk_dynamodb::Client as DynamoClient;

@@ -12,6 +12,7 @@
 //! - [`response`]: JSON answers and the security headers;
 //! - [`body`]: reading a body under a limit, parsing JSON;
 //! - [`request`]: the client's address as the server saw it;
+//! - [`extract`]: path ids, session and link tokens, the session transport;
 //! - [`session`]: the session cookie and the CLI's bearer form;
 //! - [`router`]: method + path templates (`/api/transfers/{id}`);
 //! - [`log`]: JSON logs and the access-log line;
@@ -24,6 +25,7 @@ pub mod api;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod lambda;
 pub mod log;
 pub mod request;

@@ -132,6 +132,17 @@ impl Router {
         }
     }
 
+    /// This table followed by every route of `other` (each function brings
+    /// its own routes; the runner merges them into one table).
+    #[must_use]
+    pub fn merge(self, other: Router) -> Self {
+        let mut routes = Arc::unwrap_or_clone(self.routes);
+        routes.extend(other.routes.iter().cloned());
+        Self {
+            routes: Arc::new(routes),
+        }
+    }
+
     /// Every `(method, template)` in the table, for listings and tests.
     pub fn templates(&self) -> impl Iterator<Item = (&Method, &'static str)> {
         self.routes.iter().map(|r| (&r.method, r.template))

@@ -48,14 +48,16 @@ impl PublicBaseUrl {
         Ok(Self(text.to_owned()))
     }
 
-    /// The link a recipient opens: `<base>/retrieve/#t=<transfer>&k=<token>`.
+    /// The link a recipient opens: `<base>/retrieve/<transfer>#<token>`.
+    /// The transfer id is in the path (it is no secret, and the page and
+    /// logs may name it); the token only in the fragment.
     pub fn retrieval_link(&self, transfer: TransferId, token: &Token) -> Link {
-        Link(format!("{}/retrieve/#t={transfer}&k={}", self.0, token.reveal()))
+        Link(format!("{}/retrieve/{transfer}#{}", self.0, token.reveal()))
     }
 
-    /// The link the sender opens to see status and revoke: `<base>/manage/#t=..&k=..`.
+    /// The link the sender opens to see status and revoke: `<base>/manage/<transfer>#<token>`.
     pub fn manage_link(&self, transfer: TransferId, token: &Token) -> Link {
-        Link(format!("{}/manage/#t={transfer}&k={}", self.0, token.reveal()))
+        Link(format!("{}/manage/{transfer}#{}", self.0, token.reveal()))
     }
 }
 
@@ -129,15 +131,12 @@ mod tests {
         let link = base.retrieval_link(transfer, &token);
         assert_eq!(
             link.as_str(),
-            format!(
-                "https://kluis.example.nl/retrieve/#t={transfer}&k={}",
-                token.reveal()
-            )
+            format!("https://kluis.example.nl/retrieve/{transfer}#{}", token.reveal())
         );
         assert!(
             base.manage_link(transfer, &token)
                 .as_str()
-                .starts_with("https://kluis.example.nl/manage/#")
+                .starts_with(&format!("https://kluis.example.nl/manage/{transfer}#"))
         );
         assert!(!format!("{link:?}").contains(&token.reveal()));
     }

@@ -154,6 +154,31 @@ impl From<PresignedUrl> for SignedRequest {
     }
 }
 
+/// The five ports as one type: code generic over "a service" (a function's
+/// handlers, the runner) names one parameter instead of five. Each
+/// deployment declares one: the AWS adapters, the embedded ones, fakes.
+pub trait Ports: Send + Sync + 'static {
+    /// The state store.
+    type Store: StateStore + 'static;
+    /// The object store.
+    type Objects: ObjectStore + 'static;
+    /// The mailer.
+    type Mailer: Mailer + 'static;
+    /// The clock.
+    type Clock: Clock + 'static;
+    /// The source of ids, tokens and codes.
+    type Random: RandomSource + 'static;
+}
+
+/// The service over the ports of `P`.
+pub type ServiceOf<P> = Service<
+    <P as Ports>::Store,
+    <P as Ports>::Objects,
+    <P as Ports>::Mailer,
+    <P as Ports>::Clock,
+    <P as Ports>::Random,
+>;
+
 /// Every use case of kluis, over the five ports.
 #[derive(Debug)]
 pub struct Service<S, O, M, C, R> {

@@ -3,12 +3,14 @@
 //! and for later end-to-end tests that want a whole [`Service`] in memory.
 //! Test support only: nothing here is for production.
 
+pub mod walk;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::{Service, Settings};
+use super::{Ports, Service, ServiceOf, Settings};
 use crate::error::Field;
 use crate::file::{CompletedPart, ETag, PartNumber, UploadId};
 use crate::ids::{Token, TransferId};
@@ -220,9 +222,21 @@ impl Mailer for RecordingMailer {
     }
 }
 
+/// The in-memory ports: a state store, the two fakes above, a clock that
+/// moves only when told, counter-based ids.
+#[derive(Debug)]
+pub struct MemoryPorts;
+
+impl Ports for MemoryPorts {
+    type Store = MemoryStateStore;
+    type Objects = MemoryObjectStore;
+    type Mailer = RecordingMailer;
+    type Clock = FixedClock;
+    type Random = CounterRandom;
+}
+
 /// A whole service in memory.
-pub type MemoryService =
-    Service<MemoryStateStore, MemoryObjectStore, RecordingMailer, FixedClock, CounterRandom>;
+pub type MemoryService = ServiceOf<MemoryPorts>;
 
 /// A service in memory at `now`, with the test base URL `https://kluis.example.nl`.
 pub fn memory_service(policy: Policy, now: Timestamp) -> MemoryService {
@@ -247,11 +261,16 @@ pub fn code_in(mail: &RenderedMail) -> Option<VerificationCode> {
         .and_then(|word| VerificationCode::parse(word).ok())
 }
 
-/// The transfer id and token of the first `#t=<id>&k=<token>` link in a mail.
+/// The transfer id and token of the first `/retrieve/<id>#<token>` or
+/// `/manage/<id>#<token>` link in a mail.
 pub fn link_in(mail: &RenderedMail) -> Option<(TransferId, Token)> {
-    let fragment = mail.text.split("#t=").nth(1)?;
-    let (id, rest) = fragment.split_once("&k=")?;
-    let token: String = rest.chars().take(Token::TEXT_LEN).collect();
+    let word = mail
+        .text
+        .split_whitespace()
+        .find(|word| word.contains("/retrieve/") || word.contains("/manage/"))?;
+    let (path, fragment) = word.split_once('#')?;
+    let id = path.rsplit('/').next()?;
+    let token: String = fragment.chars().take(Token::TEXT_LEN).collect();
     Some((
         id.parse().ok()?,
         Token::parse(&token, Field::RetrievalToken).ok()?,

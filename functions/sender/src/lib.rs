@@ -1,0 +1,108 @@
+//! The `sender` function, step 1 of the wizard: the sender's name, address
+//! (and optional phone) → a six-digit code by mail. The core rate-limits
+//! per address and per client address; the answer never says whether an
+//! address is known.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use kluis_core::service::Ports;
+use kluis_function::Shared;
+use kluis_http::{Router, body, request, response};
+
+/// `POST`: details → a code by mail.
+pub const CODE_PATH: &str = "/api/sender/code";
+
+/// The function's routes.
+pub fn routes<P: Ports>(service: &Shared<P>) -> Router {
+    let service = Arc::clone(service);
+    Router::new().route(Method::POST, CODE_PATH, move |request| {
+        request_code::<P>(Arc::clone(&service), request)
+    })
+}
+
+/// `POST /api/sender/code`: 200 `{challenge_id, expires_at}` and a mail.
+pub async fn request_code<P: Ports>(service: Shared<P>, request: Request<Bytes>) -> Response<Bytes> {
+    let outcome = async {
+        let details = body::json(&request)?;
+        Ok(service.request_code(&request::client(&request), details).await?)
+    };
+    response::result(StatusCode::OK, outcome.await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kluis_core::service::testing::MemoryPorts;
+    use kluis_function::testing::{self, call};
+    use serde_json::json;
+
+    fn details(email: &str) -> serde_json::Value {
+        json!({
+            "request_id": "AAAAAAAAAAAAAAAAAAAAAA",
+            "name": "Jan de Vries",
+            "email": email,
+            "language": "nl",
+        })
+    }
+
+    #[tokio::test]
+    async fn valid_details_get_a_challenge_and_a_code_mail() {
+        let service = testing::service();
+        let answer = call(
+            &routes::<MemoryPorts>(&service),
+            Method::POST,
+            CODE_PATH,
+            None,
+            Some(details("jan@example.nl")),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        assert!(answer.json["challenge_id"].is_string());
+        assert!(answer.json["expires_at"].is_string() || answer.json["expires_at"].is_number());
+        assert_eq!(service.mailer().sent_to("jan@example.nl").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_address_is_400_and_sends_nothing() {
+        let service = testing::service();
+        let answer = call(
+            &routes::<MemoryPorts>(&service),
+            Method::POST,
+            CODE_PATH,
+            None,
+            Some(details("not an address")),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert!(answer.json["code"].is_string() && answer.json["message"].is_string());
+        assert!(service.mailer().sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_json_is_refused() {
+        let service = testing::service();
+        let answer = call(
+            &routes::<MemoryPorts>(&service),
+            Method::POST,
+            CODE_PATH,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let answer = call(
+            &routes::<MemoryPorts>(&service),
+            Method::POST,
+            CODE_PATH,
+            None,
+            Some(json!([1, 2])),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer.json["code"], "malformed_json");
+    }
+}

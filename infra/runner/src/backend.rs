@@ -1,0 +1,121 @@
+//! Which adapters the runner serves from: the embedded ones in the data
+//! folder (the default), or the AWS adapters — DynamoDB, S3, SESv2 on real
+//! AWS, moto or LocalStack — when `KLUIS_BACKEND=aws`. Either way the same
+//! function handlers answer; only the ports differ.
+//!
+//! | variable | meaning |
+//! | --- | --- |
+//! | `KLUIS_BACKEND` | `embedded` (default) or `aws` |
+//! | `KLUIS_TABLE`, `KLUIS_BUCKET`, `KLUIS_MAIL_FROM`, `KLUIS_S3_FORCE_PATH_STYLE` | the AWS adapters' settings (see `kluis-aws`) |
+//! | `AWS_ENDPOINT_URL`, `AWS_REGION`, credentials | the SDK's own, e.g. moto at `http://127.0.0.1:5000` |
+
+use core::future::Future;
+use core::pin::Pin;
+use std::ffi::OsString;
+use std::sync::Arc;
+
+use kluis_aws::{DynamoStateStore, S3ObjectStore, SdkConfig, SesMailer};
+use kluis_core::ports::OsRandom;
+use kluis_core::service::expiry::ExpiryReport;
+use kluis_core::service::{Ports, Service, ServiceError, Settings};
+use kluis_embedded::{DiskObjectStore, OutboxMailer, RedbStateStore};
+use kluis_function::Shared;
+use kluis_http::config::Config;
+
+use crate::clock::DevClock;
+
+/// The embedded ports: everything in the data folder.
+#[derive(Debug)]
+pub struct EmbeddedPorts;
+
+impl Ports for EmbeddedPorts {
+    type Store = RedbStateStore;
+    type Objects = DiskObjectStore;
+    type Mailer = OutboxMailer;
+    type Clock = DevClock;
+    type Random = OsRandom;
+}
+
+/// The AWS ports with the runner's [`DevClock`].
+#[derive(Debug)]
+pub struct AwsRunnerPorts;
+
+impl Ports for AwsRunnerPorts {
+    type Store = DynamoStateStore;
+    type Objects = S3ObjectStore;
+    type Mailer = SesMailer;
+    type Clock = DevClock;
+    type Random = OsRandom;
+}
+
+/// The adapters to serve from.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// The embedded adapters in the data folder.
+    Embedded,
+    /// The AWS adapters on `sdk` (endpoint, region, credentials).
+    Aws {
+        /// Table, bucket and From address.
+        settings: kluis_aws::Settings,
+        /// The SDK configuration (boxed: it is large, and read once).
+        sdk: Box<SdkConfig>,
+    },
+}
+
+/// The backend variable.
+pub const BACKEND_VAR: &str = "KLUIS_BACKEND";
+
+/// Why the backend cannot be chosen.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// `KLUIS_BACKEND` names no backend.
+    #[error("{BACKEND_VAR} must be `embedded` or `aws`, not {0:?}")]
+    Unknown(String),
+    /// A variable is unreadable.
+    #[error(transparent)]
+    Config(#[from] kluis_http::config::ConfigError),
+    /// The AWS settings are incomplete.
+    #[error(transparent)]
+    Aws(#[from] kluis_aws::ConfigError),
+}
+
+impl Backend {
+    /// The backend the environment names (the AWS SDK reads its own variables).
+    pub async fn from_env<L: Fn(&str) -> Option<OsString>>(env: &Config<L>) -> Result<Self, BackendError> {
+        match env.optional(BACKEND_VAR)?.as_deref().map(str::trim) {
+            None | Some("embedded") => Ok(Self::Embedded),
+            Some("aws") => Ok(Self::Aws {
+                settings: kluis_aws::Settings::from_env()?,
+                sdk: Box::new(kluis_aws::load_sdk_config().await),
+            }),
+            Some(other) => Err(BackendError::Unknown(other.to_owned())),
+        }
+    }
+}
+
+/// One expiry run of whichever service the runner has.
+pub type ExpireJob =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<ExpiryReport, ServiceError>> + Send>> + Send + Sync>;
+
+/// The expiry job of `service`: the `expire` function's run.
+pub fn expire_job<P: Ports>(service: &Shared<P>) -> ExpireJob {
+    let service = Arc::clone(service);
+    Arc::new(move || Box::pin(kluis_expire::run::<P>(Arc::clone(&service))))
+}
+
+/// The service over the AWS adapters.
+pub fn aws_service(
+    settings: &kluis_aws::Settings,
+    sdk: &SdkConfig,
+    service: Settings,
+    clock: DevClock,
+) -> Result<Shared<AwsRunnerPorts>, kluis_core::error::DomainError> {
+    let dynamodb = kluis_aws::DynamoClient::new(sdk);
+    let store = DynamoStateStore::new(dynamodb, settings.table.clone(), service.policy.clone());
+    let objects = S3ObjectStore::new(sdk, settings.bucket.clone(), settings.force_path_style);
+    let mailer = SesMailer::new(sdk, settings.mail_from.clone());
+    Ok(Arc::new(Service::new(
+        store, objects, mailer, clock, OsRandom, service,
+    )?))
+}
