@@ -289,3 +289,53 @@ async fn the_sender_follows_and_revokes_a_transfer_with_the_manage_link() {
     assert_eq!(error.exit_code(), 3);
     r.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_a_tampered_stored_object_is_refused_and_no_partial_plaintext_is_left() {
+    let r = Running::start().await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("ledger.csv");
+    let size = 2 * kluis_crypto::CHUNK_SIZE + 1000;
+    std::fs::write(&file, pattern(size, 4)).expect("written");
+    let sent = send(send_options(
+        &r.base,
+        &["partner@example.org"],
+        vec![SendFile::new(&file)],
+    ))
+    .await
+    .expect("sent");
+
+    // Flip one byte in the second chunk of the stored object.
+    let object_len = kluis_crypto::ciphertext_len(size as u64).expect("a valid size");
+    let transfer = sent.transfer_id.to_string();
+    let object = common::walk(&r.data())
+        .into_iter()
+        .find(|p| {
+            p.to_string_lossy().contains(&transfer)
+                && std::fs::metadata(p).is_ok_and(|m| m.len() == object_len)
+        })
+        .expect("the stored object");
+    let mut bytes = std::fs::read(&object).expect("read");
+    bytes[14 + kluis_crypto::stream::SEALED_CHUNK_LEN + 100] ^= 1;
+    std::fs::write(&object, bytes).expect("written");
+
+    let base = r.base.clone();
+    let link = common::blocking(move || retrieval_link(&base, "partner@example.org")).await;
+    let out = tempfile::tempdir().expect("a folder");
+    let options = ReceiveOptions {
+        link,
+        password: Some(sent.password.clone()),
+        out: out.path().to_owned(),
+    };
+    let error = receive(options).await.expect_err("refused");
+    assert!(
+        matches!(&error, Error::Integrity { what, reason } if what == "ledger.csv" && reason.contains("chunk_authentication")),
+        "{error:?}"
+    );
+    assert_eq!(error.exit_code(), 5);
+    assert!(
+        files_in(out.path()).is_empty(),
+        "neither the file nor its temporary is left"
+    );
+    r.stop().await;
+}

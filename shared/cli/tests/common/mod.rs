@@ -48,6 +48,11 @@ impl Running {
         }
     }
 
+    /// The runner's data folder (state, objects, outbox).
+    pub fn data(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -161,6 +166,20 @@ pub async fn receive(options: kluis::ReceiveOptions) -> kluis::Result<kluis::Rec
 /// Runs blocking code off the runtime (the mailbox reads use ureq).
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.expect("no panic")
+}
+
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// Deterministic test bytes.
