@@ -150,7 +150,10 @@ impl Worker<'_> {
     /// Takes parts until none is left or another worker failed.
     fn run(&self, next: &AtomicUsize, failed: &AtomicBool, etags: &Mutex<Vec<Option<String>>>) -> Result<()> {
         let mut file = File::open(self.source.path).map_err(|e| Error::file(self.source.path, e))?;
-        let mut part = Zeroizing::new(Vec::with_capacity(HEADER_LEN + PART_BYTES as usize));
+        // No bigger than the whole object: zeroizing on drop touches the capacity.
+        let object = kluis_crypto::ciphertext_len(self.source.size).unwrap_or(0);
+        let capacity = (HEADER_LEN as u64 + PART_BYTES).min(object) as usize;
+        let mut part = Zeroizing::new(Vec::with_capacity(capacity));
         let mut chunk = Zeroizing::new(Vec::with_capacity(SEALED_CHUNK_LEN));
         let total = etags.lock().map(|e| e.len()).unwrap_or(0);
         loop {
