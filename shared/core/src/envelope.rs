@@ -109,6 +109,14 @@ impl AuthHash {
     }
 }
 
+impl Drop for AuthKey {
+    /// The auth key opens the transfer's key material to whoever holds it:
+    /// it does not outlive its use in memory.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl AuthKey {
     /// The auth hash of this key (what the password step stores).
     pub fn hash(&self) -> AuthHash {

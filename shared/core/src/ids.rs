@@ -155,6 +155,13 @@ impl Token {
     }
 }
 
+impl Drop for Token {
+    /// A bearer secret does not outlive its use in memory.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")
