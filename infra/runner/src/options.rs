@@ -17,6 +17,8 @@ usage: kluis-runner [--port PORT] [--data DIR] [--web DIR]
   --web DIR    folder of the static pages; default ./web
 
   $KLUIS_INTERNAL_DOMAINS  the organisation's mail domains, comma separated; default example.nl
+  $KLUIS_POLICY            the operator's policy as JSON; default the core's
+  $KLUIS_BACKEND           embedded (default) or aws (KLUIS_TABLE, KLUIS_BUCKET, KLUIS_MAIL_FROM, AWS_*)
 ";
 
 /// What the runner serves, and from where.
