@@ -89,6 +89,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn completing_with_an_etag_that_was_not_uploaded_is_409_not_500() {
+        let service = testing::service();
+        let session = testing::session(&service, "jan@example.nl").await;
+        let transfer = walk::draft(&service, &session, &["p@extern.example"], false).await;
+        let file = FileId::from_bytes(*request_id().as_bytes());
+        let size = walk::ciphertext(1000);
+        let routes = routes::<MemoryPorts>(&service);
+        let path = format!("/api/transfers/{transfer}/files");
+        let body = json!({ "file_id": file.to_string(), "ciphertext_bytes": size });
+        let added = call(&routes, Method::POST, &path, Some(&session.reveal()), Some(body)).await;
+        let urls: Vec<_> = serde_json::from_value(added.json["parts"].clone()).expect("signed requests");
+        walk::put_parts(&service, &urls, &[size]);
+        let path = format!("/api/transfers/{transfer}/files/{file}/complete");
+        let body = json!({ "parts": [{ "number": 1, "etag": "\"not-the-etag\"" }] });
+        let answer = call(&routes, Method::POST, &path, Some(&session.reveal()), Some(body)).await;
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.json);
+        assert_eq!(answer.json["code"], "upload_incomplete");
+    }
+
+    #[tokio::test]
     async fn a_size_the_format_cannot_produce_is_refused_before_any_upload() {
         let service = testing::service();
         let session = testing::session(&service, "jan@example.nl").await;

@@ -236,6 +236,8 @@ impl ObjectStore for S3ObjectStore {
             .map(|_| ())
             .map_err(|error| match error.code() {
                 Some("NoSuchUpload") => PortError::NotFound,
+                // The parts named are not the parts uploaded (or too small).
+                Some("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall") => PortError::ConditionFailed,
                 _ => backend("S3.CompleteMultipartUpload", error),
             })
     }

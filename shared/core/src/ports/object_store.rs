@@ -110,6 +110,8 @@ pub trait ObjectStore: Send + Sync {
     /// Completes the upload from its parts (ascending part numbers). An upload
     /// that no longer exists gives `NotFound`; the core then asks
     /// [`ObjectStore::object_size`] to learn whether an earlier try completed it.
+    /// Parts that do not match the uploaded ones (an ETag that differs, a part
+    /// never put) give `ConditionFailed`.
     fn complete_multipart_upload(
         &self,
         key: &ObjectKey,

@@ -209,6 +209,8 @@ where
         {
             // NotFound: an earlier try may have completed it; the size says.
             Ok(()) | Err(PortError::NotFound) => {}
+            // The parts named are not the parts uploaded: the client's mistake.
+            Err(PortError::ConditionFailed) => return Err(DomainError::UploadIncomplete.into()),
             Err(other) => return Err(other.into()),
         }
         let stored = match self.objects.object_size(&key).await {

@@ -306,10 +306,51 @@ pub async fn deleting_a_transfer_removes_only_its_objects<S: ObjectStore>(store:
         .expect("deleting a transfer with no objects must be Ok");
 }
 
+/// A completion whose parts do not match what was uploaded (a wrong ETag,
+/// a part never put) is `ConditionFailed` — the client's mistake, which the
+/// core answers with 409 — and leaves no object; the upload can still be
+/// completed with the right parts.
+pub async fn completing_with_parts_that_do_not_match_is_condition_failed<S: ObjectStore>(store: &S) {
+    let key = sample_key(33, 1);
+    let upload = store
+        .create_multipart_upload(&key)
+        .await
+        .expect("create a multipart upload");
+    let data = sample_bytes(1024, 3);
+    let parts = put_parts(store, &key, &upload, &[&data]).await;
+    let wrong = vec![CompletedPart {
+        number: parts[0].number,
+        etag: ETag::parse("\"0123456789abcdef0123456789abcdef\"").expect("a valid tag"),
+    }];
+    let refused = store.complete_multipart_upload(&key, &upload, &wrong).await;
+    assert!(
+        matches!(refused, Err(PortError::ConditionFailed)),
+        "a wrong ETag must be ConditionFailed, got {refused:?}"
+    );
+    let missing = vec![CompletedPart {
+        number: part(2),
+        etag: parts[0].etag.clone(),
+    }];
+    let refused = store.complete_multipart_upload(&key, &upload, &missing).await;
+    assert!(
+        matches!(refused, Err(PortError::ConditionFailed)),
+        "a part never put must be ConditionFailed, got {refused:?}"
+    );
+    assert!(
+        matches!(store.object_size(&key).await, Err(PortError::NotFound)),
+        "a refused completion leaves no object"
+    );
+    store
+        .complete_multipart_upload(&key, &upload, &parts)
+        .await
+        .expect("the right parts still complete the upload");
+}
+
 /// Runs every check above (not the signature checks) against `store`,
 /// which may be shared: each check uses its own transfer ids.
 pub async fn run_all<S: ObjectStore>(store: &S) {
     a_multipart_upload_round_trips_through_presigned_urls(store).await;
+    completing_with_parts_that_do_not_match_is_condition_failed(store).await;
     aborting_an_upload_is_idempotent(store).await;
     deleting_a_transfer_removes_only_its_objects(store).await;
 }

@@ -133,7 +133,7 @@ impl ObjectStore for MemoryObjectStore {
         for part in parts {
             match uploaded.get(&part.number.get()) {
                 Some((bytes, etag)) if etag == part.etag.as_str() => size += bytes,
-                _ => return Err(fail("a part is missing or its ETag differs")),
+                _ => return Err(PortError::ConditionFailed),
             }
         }
         objects.uploads.remove(upload.as_str());
