@@ -18,6 +18,7 @@ pub mod names;
 pub mod progress;
 pub mod prompt;
 pub mod receive;
+pub mod reply;
 pub mod send;
 pub mod upload;
 

@@ -1,0 +1,278 @@
+//! `reply`: a recipient answers a transfer with files, from its retrieval
+//! link and its password — the inbound path (partners send to staff).
+//!
+//! Proving the password (the auth key, counted like an unlock) stands in for
+//! the code verification: the API answers with a draft to the original
+//! sender and a session, and the ordinary upload, key and send steps finish
+//! it. The reply is sealed under the same password as the transfer it
+//! answers (with its own salt and content key), since both sides know it
+//! already and no new password has to be passed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use kluis_core::envelope::{
+    AuthHash, AuthKey as WireAuthKey, KdfParams as WireKdf, Salt, SealedManifest, WrappedKey,
+};
+use kluis_core::error::Field;
+use kluis_core::ids::{FileId as WireFileId, RequestId, TransferId as WireTransferId};
+use kluis_core::service::reply::{Reply, ReplyStarted};
+use kluis_core::service::retrieval::PublicInfo;
+use kluis_core::service::transfer::{Keyed, Sent, SetKey};
+use kluis_core::service::upload::{AddFile, CompleteFile, FileCompleted, FileUpload};
+use kluis_core::timestamp::Timestamp;
+use kluis_core::validate::{EmailAddress, Language, PersonName, PhoneNumber};
+use kluis_crypto::{ContentKey, FileEntry, FileId, FileSealer, KdfParams, Manifest, TransferId};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::api::Api;
+use crate::error::{Error, Result};
+use crate::files::{self, LocalFile};
+use crate::link::{self, LinkKind};
+use crate::progress::Ui;
+use crate::send::SendFile;
+use crate::upload::{self, Source, Tuning};
+
+/// What to answer, to which transfer. `Debug` leaves the link's token and
+/// the password out.
+#[derive(Clone)]
+pub struct ReplyOptions {
+    /// The retrieval link of the transfer answered.
+    pub link: String,
+    /// That transfer's password; the reply is sealed under it too.
+    pub password: Zeroizing<String>,
+    /// The replier's name as the original sender sees it.
+    pub name: String,
+    /// The replier's phone number.
+    pub phone: Option<String>,
+    /// The confidential message (sealed in the manifest; may be empty).
+    pub message: String,
+    /// Language of the notice; `None` is the original transfer's.
+    pub language: Option<Language>,
+    /// Whether the replier is mailed when the original sender downloads.
+    pub download_receipts: bool,
+    /// The files, in the order the original sender sees them.
+    pub files: Vec<SendFile>,
+    /// Upload parallelism and retries.
+    pub tuning: Tuning,
+}
+
+impl std::fmt::Debug for ReplyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let link = self
+            .link
+            .split_once('#')
+            .map_or(self.link.as_str(), |(before, _)| before);
+        f.debug_struct("ReplyOptions")
+            .field("link", &format_args!("{link}#<redacted>"))
+            .field("password", &"<redacted>")
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of a reply.
+#[derive(Debug)]
+pub struct ReplyReport {
+    /// The reply (a transfer from the replier to the original sender).
+    pub transfer_id: WireTransferId,
+    /// The transfer answered.
+    pub in_reply_to: WireTransferId,
+    /// When the reply expires.
+    pub expires_at: Timestamp,
+    /// Recipients (the original sender) whose notice could not be mailed.
+    pub undelivered: Vec<EmailAddress>,
+    /// Names and plaintext sizes of the files sent.
+    pub files: Vec<(String, u64)>,
+}
+
+/// The reply request plus `bearer`, so the session token comes back in the
+/// body for a client without cookies.
+#[derive(Serialize)]
+struct ReplyRequest {
+    #[serde(flatten)]
+    reply: Reply,
+    bearer: bool,
+}
+
+/// Runs the whole reply.
+pub fn reply(options: &ReplyOptions, ui: &Ui) -> Result<ReplyReport> {
+    let usage = |e: kluis_core::error::DomainError| Error::Usage(e.to_string());
+    let link = link::parse(&options.link, LinkKind::Retrieve)?;
+    let name = PersonName::parse(&options.name, Field::SenderName).map_err(usage)?;
+    let phone = options
+        .phone
+        .as_deref()
+        .map(PhoneNumber::parse)
+        .transpose()
+        .map_err(usage)?;
+    if options.files.is_empty() {
+        return Err(Error::Usage("at least one file is needed".into()));
+    }
+    if options.password.trim().is_empty() {
+        return Err(Error::Usage("the password must not be empty".into()));
+    }
+    let local = options
+        .files
+        .iter()
+        .map(files::local)
+        .collect::<Result<Vec<_>>>()?;
+
+    let api = Api::new(&link.api)?;
+    let token = Zeroizing::new(link.token.reveal());
+    let answered = link.transfer;
+    let info: PublicInfo = api.get(&format!("/api/retrieve/{answered}"), &token)?;
+    ui.note("Checking the password…");
+    let kdf = KdfParams {
+        m_kib: info.kdf.m_kib,
+        t: info.kdf.t,
+        p: info.kdf.p,
+    };
+    let original = TransferId::from_bytes(*answered.as_bytes());
+    let keys = kluis_crypto::derive_password_keys(&options.password, info.salt.as_bytes(), kdf, &original)
+        .map_err(|e| Error::Protocol(format!("the transfer's key parameters are refused: {e}")))?;
+    let request = ReplyRequest {
+        reply: Reply {
+            request_id: random_request_id()?,
+            auth_key: WireAuthKey::from_bytes(*keys.auth.expose_secret()),
+            name,
+            phone,
+            language: options.language,
+            download_receipts: options.download_receipts,
+            notification_text: None,
+        },
+        bearer: true,
+    };
+    drop(keys);
+    let started: ReplyStarted =
+        match api.post(&format!("/api/retrieve/{answered}/reply"), Some(&token), &request) {
+            Err(Error::Api { code, message, .. }) if code == "wrong_password" => {
+                return Err(Error::WrongPassword(message));
+            }
+            other => other?,
+        };
+    let session = Zeroizing::new(started.session.session_token.clone());
+    let wire_id = started.transfer_id;
+    let transfer = TransferId::from_bytes(*wire_id.as_bytes());
+
+    let content = ContentKey::generate()?;
+    let mut entries = Vec::with_capacity(local.len());
+    for file in &local {
+        entries.push(upload_one(
+            &api,
+            &session,
+            &content,
+            wire_id,
+            &transfer,
+            file,
+            &options.tuning,
+            ui,
+        )?);
+    }
+    let set_key = seal_key(
+        &content,
+        &transfer,
+        &options.password,
+        options.message.clone(),
+        entries,
+    )?;
+    let _: Keyed = api.put(&format!("/api/transfers/{wire_id}/key"), &session, &set_key)?;
+    let sent: Sent = api.post(&format!("/api/transfers/{wire_id}/send"), Some(&session), &())?;
+    Ok(ReplyReport {
+        transfer_id: sent.transfer_id,
+        in_reply_to: answered,
+        expires_at: sent.expires_at,
+        undelivered: sent.undelivered,
+        files: local.iter().map(|f| (f.name.clone(), f.size)).collect(),
+    })
+}
+
+/// Declares, encrypts, uploads and completes one file (the steps of
+/// `send`, over the same part uploader); returns its manifest entry.
+#[allow(clippy::too_many_arguments)]
+fn upload_one(
+    api: &Api,
+    session: &str,
+    content: &ContentKey,
+    wire_id: WireTransferId,
+    transfer: &TransferId,
+    file: &LocalFile,
+    tuning: &Tuning,
+    ui: &Ui,
+) -> Result<FileEntry> {
+    let id = FileId::random()?;
+    let ciphertext_bytes = kluis_crypto::ciphertext_len(file.size)
+        .ok_or_else(|| Error::Usage(format!("{} is too large", file.path.display())))?;
+    let add = AddFile {
+        file_id: WireFileId::from_bytes(*id.as_bytes()),
+        ciphertext_bytes,
+    };
+    let upload: FileUpload = api.post(&format!("/api/transfers/{wire_id}/files"), Some(session), &add)?;
+    let sealer = FileSealer::new(&content.file_key(transfer, &id), transfer, &id)?;
+    let bar = ui.bytes(&file.name, ciphertext_bytes);
+    let source = Source {
+        path: &file.path,
+        size: file.size,
+    };
+    // As in `send`: hash beside the upload; a failed upload stops the hashing.
+    let cancel = AtomicBool::new(false);
+    let (sha256, parts) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| files::sha256(&file.path, file.size, &cancel));
+        let parts = upload::upload_file(api, &source, &sealer, &upload, tuning, &bar);
+        if parts.is_err() {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        let sha256 = hashing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (sha256, parts)
+    });
+    let parts = parts?;
+    let sha256 = sha256?;
+    bar.finish_and_clear();
+    let _: FileCompleted = api.post(
+        &format!("/api/transfers/{wire_id}/files/{}/complete", add.file_id),
+        Some(session),
+        &CompleteFile { parts },
+    )?;
+    Ok(FileEntry {
+        id,
+        name: file.name.clone(),
+        size: file.size,
+        media_type: file.media_type.to_owned(),
+        sha256,
+    })
+}
+
+/// Derives the password keys for the reply (a fresh salt, bound to the
+/// reply's id), wraps its content key and seals its manifest.
+fn seal_key(
+    content: &ContentKey,
+    transfer: &TransferId,
+    password: &str,
+    message: String,
+    files: Vec<FileEntry>,
+) -> Result<SetKey> {
+    let salt = kluis_crypto::generate_salt()?;
+    let kdf = KdfParams::DEFAULT;
+    let keys = kluis_crypto::derive_password_keys(password, &salt, kdf, transfer)?;
+    let wrapped = kluis_crypto::wrap::wrap(&keys.kek, content, transfer)?;
+    let sealed = Manifest { message, files }.seal(&content.manifest_key(transfer), transfer)?;
+    Ok(SetKey {
+        wrapped_key: WrappedKey::from_bytes(wrapped),
+        salt: Salt::from_bytes(salt),
+        kdf: WireKdf {
+            m_kib: kdf.m_kib,
+            t: kdf.t,
+            p: kdf.p,
+        },
+        auth_hash: AuthHash::from_bytes(kluis_crypto::auth_hash(&keys.auth)),
+        manifest: SealedManifest::new(sealed).map_err(|e| Error::Usage(e.to_string()))?,
+    })
+}
+
+fn random_request_id() -> Result<RequestId> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| Error::Crypto(kluis_crypto::Error::Random))?;
+    Ok(RequestId::from_bytes(bytes))
+}

@@ -1,0 +1,191 @@
+//! End-to-end scenarios of kluis, written once and run on every backend.
+//!
+//! A scenario drives the real runner over HTTP with the CLI library
+//! (`kluis`) as the client — the same code the `kluis` binary runs — and
+//! reads the mails the service sent, as a person would. What differs per
+//! backend is behind [`Environment`]: where the mails are read, how the
+//! stored objects are listed. The test binaries (`tests/embedded.rs`,
+//! `tests/moto.rs`) start one runner per test and call every scenario in
+//! [`scenarios`].
+
+pub mod scenarios;
+
+use core::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use kluis_core::ids::TransferId;
+use kluis_core::policy::Policy;
+use kluis_runner::Runner;
+use kluis_runner::backend::Backend;
+use kluis_runner::options::Options;
+use tokio::sync::oneshot;
+use zeroize::Zeroizing;
+
+/// One mail the service sent, as a mailbox shows it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The `To` addresses.
+    pub to: Vec<String>,
+    /// The subject.
+    pub subject: String,
+    /// The text body (where the codes and links are).
+    pub text: String,
+}
+
+/// What a scenario needs of a backend: a running runner, its mails and its
+/// stored objects.
+pub trait Environment: Send + Sync + 'static {
+    /// The served runner.
+    fn served(&self) -> &Served;
+
+    /// Every mail sent so far by this runner's mailer (and, on a shared
+    /// emulator, by others: scenarios use addresses of their own), oldest
+    /// first. Blocking: call from a blocking thread.
+    fn mails(&self) -> Vec<Mail>;
+
+    /// The keys of the objects stored for `transfer`, finished or not.
+    fn stored_objects(&self, transfer: TransferId) -> impl Future<Output = Vec<String>> + Send;
+}
+
+/// A runner serving on a loopback port in this process; stops when dropped.
+pub struct Served {
+    /// `http://127.0.0.1:<port>`, which the mail links point at.
+    pub base: String,
+    /// The runner's handle: its clock and its expiry job.
+    pub runner: Runner,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Served {
+    /// Binds `options` on `backend` and serves in a background task.
+    pub async fn start(options: &Options, backend: Backend) -> Self {
+        let bound = kluis_runner::bind_on(options, backend)
+            .await
+            .expect("the runner starts");
+        let base = bound.base_url();
+        let runner = bound.runner.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        // Dropping `_stop` resolves `stopped`, so the server shuts down with
+        // the test rather than serving a runtime that is gone.
+        tokio::spawn(bound.serve(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            runner,
+            _stop: stop,
+        }
+    }
+}
+
+/// Runner options for a test: a free loopback port, data under `dir`,
+/// the default internal domain (`example.nl`).
+pub fn options(dir: &Path) -> Options {
+    let web = dir.join("web");
+    std::fs::create_dir_all(&web).expect("a web folder");
+    std::fs::write(web.join("index.html"), b"<!doctype html><title>kluis</title>").expect("a page");
+    Options {
+        address: "127.0.0.1:0".parse().expect("an address"),
+        data: dir.join("data"),
+        web,
+        ..Options::default()
+    }
+}
+
+/// The policy the runner applies: the same function and environment it reads.
+pub fn policy() -> Policy {
+    let mut policy = kluis_function::settings::policy(
+        &kluis_http::config::Config::from_process(),
+        &[kluis_runner::options::DEFAULT_INTERNAL_DOMAIN],
+    )
+    .expect("the policy of the environment");
+    policy.internal_domains = vec![kluis_runner::options::DEFAULT_INTERNAL_DOMAIN.to_owned()];
+    policy
+}
+
+/// A tag that makes this run's addresses unique, so scenarios sharing one
+/// emulator's mail log never read each other's mails.
+pub fn tag() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{}x{:x}x{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Runs blocking code (the CLI library, the mailbox reads) off the runtime.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        // The panic's own message (a failed assertion, moto's install
+        // hint) is the news, not the join error around it.
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
+/// The mails to `to` whose subject contains `subject`, oldest first. Blocking.
+pub fn mails_to<E: Environment>(env: &E, to: &str, subject: &str) -> Vec<Mail> {
+    env.mails()
+        .into_iter()
+        .filter(|m| m.to.iter().any(|t| t == to) && m.subject.contains(subject))
+        .collect()
+}
+
+/// The newest mail to `to` whose subject contains `subject`. Blocking.
+pub fn mail_to<E: Environment>(env: &E, to: &str, subject: &str) -> Mail {
+    mails_to(env, to, subject)
+        .pop()
+        .unwrap_or_else(|| panic!("no mail to {to} with {subject:?} in its subject"))
+}
+
+/// The six-digit code in the newest code mail to `email`. Blocking.
+pub fn code_for<E: Environment>(env: &E, email: &str) -> Zeroizing<String> {
+    let mail = mail_to(env, email, "verification code");
+    let code = mail
+        .text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 6)
+        .expect("a six-digit code in the mail");
+    Zeroizing::new(code.to_owned())
+}
+
+/// The first link in `mail` to `{base}{segment}`, as the mail spells it.
+pub fn link_in(mail: &Mail, base: &str, segment: &str) -> String {
+    let needle = format!("{base}{segment}");
+    let start = mail
+        .text
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no {needle} link in {:?}", mail.subject));
+    mail.text[start..]
+        .split(|c: char| c.is_whitespace() || "<>\"')".contains(c))
+        .next()
+        .expect("a link")
+        .to_owned()
+}
+
+/// Deterministic test bytes, different per seed.
+pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| ((i * 31 + 7) as u8).wrapping_add(seed) ^ ((i >> 11) as u8))
+        .collect()
+}
+
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
