@@ -8,30 +8,25 @@
 //! answers (with its own salt and content key), since both sides know it
 //! already and no new password has to be passed.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use kluis_core::envelope::{
-    AuthHash, AuthKey as WireAuthKey, KdfParams as WireKdf, Salt, SealedManifest, WrappedKey,
-};
+use kluis_core::envelope::AuthKey as WireAuthKey;
 use kluis_core::error::Field;
-use kluis_core::ids::{FileId as WireFileId, RequestId, TransferId as WireTransferId};
+use kluis_core::ids::TransferId as WireTransferId;
 use kluis_core::service::reply::{Reply, ReplyStarted};
 use kluis_core::service::retrieval::PublicInfo;
-use kluis_core::service::transfer::{Keyed, Sent, SetKey};
-use kluis_core::service::upload::{AddFile, CompleteFile, FileCompleted, FileUpload};
+use kluis_core::service::transfer::{Keyed, Sent};
 use kluis_core::timestamp::Timestamp;
 use kluis_core::validate::{EmailAddress, Language, PersonName, PhoneNumber};
-use kluis_crypto::{ContentKey, FileEntry, FileId, FileSealer, KdfParams, Manifest, TransferId};
+use kluis_crypto::{ContentKey, KdfParams, TransferId};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::api::Api;
 use crate::error::{Error, Result};
-use crate::files::{self, LocalFile};
+use crate::files;
 use crate::link::{self, LinkKind};
 use crate::progress::Ui;
-use crate::send::SendFile;
-use crate::upload::{self, Source, Tuning};
+use crate::send::{SendFile, random_request_id, seal_key, upload_one};
+use crate::upload::Tuning;
 
 /// What to answer, to which transfer. `Debug` leaves the link's token and
 /// the password out.
@@ -185,94 +180,4 @@ pub fn reply(options: &ReplyOptions, ui: &Ui) -> Result<ReplyReport> {
         undelivered: sent.undelivered,
         files: local.iter().map(|f| (f.name.clone(), f.size)).collect(),
     })
-}
-
-/// Declares, encrypts, uploads and completes one file (the steps of
-/// `send`, over the same part uploader); returns its manifest entry.
-#[allow(clippy::too_many_arguments)]
-fn upload_one(
-    api: &Api,
-    session: &str,
-    content: &ContentKey,
-    wire_id: WireTransferId,
-    transfer: &TransferId,
-    file: &LocalFile,
-    tuning: &Tuning,
-    ui: &Ui,
-) -> Result<FileEntry> {
-    let id = FileId::random()?;
-    let ciphertext_bytes = kluis_crypto::ciphertext_len(file.size)
-        .ok_or_else(|| Error::Usage(format!("{} is too large", file.path.display())))?;
-    let add = AddFile {
-        file_id: WireFileId::from_bytes(*id.as_bytes()),
-        ciphertext_bytes,
-    };
-    let upload: FileUpload = api.post(&format!("/api/transfers/{wire_id}/files"), Some(session), &add)?;
-    let sealer = FileSealer::new(&content.file_key(transfer, &id), transfer, &id)?;
-    let bar = ui.bytes(&file.name, ciphertext_bytes);
-    let source = Source {
-        path: &file.path,
-        size: file.size,
-    };
-    // As in `send`: hash beside the upload; a failed upload stops the hashing.
-    let cancel = AtomicBool::new(false);
-    let (sha256, parts) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| files::sha256(&file.path, file.size, &cancel));
-        let parts = upload::upload_file(api, &source, &sealer, &upload, tuning, &bar);
-        if parts.is_err() {
-            cancel.store(true, Ordering::Relaxed);
-        }
-        let sha256 = hashing
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (sha256, parts)
-    });
-    let parts = parts?;
-    let sha256 = sha256?;
-    bar.finish_and_clear();
-    let _: FileCompleted = api.post(
-        &format!("/api/transfers/{wire_id}/files/{}/complete", add.file_id),
-        Some(session),
-        &CompleteFile { parts },
-    )?;
-    Ok(FileEntry {
-        id,
-        name: file.name.clone(),
-        size: file.size,
-        media_type: file.media_type.to_owned(),
-        sha256,
-    })
-}
-
-/// Derives the password keys for the reply (a fresh salt, bound to the
-/// reply's id), wraps its content key and seals its manifest.
-fn seal_key(
-    content: &ContentKey,
-    transfer: &TransferId,
-    password: &str,
-    message: String,
-    files: Vec<FileEntry>,
-) -> Result<SetKey> {
-    let salt = kluis_crypto::generate_salt()?;
-    let kdf = KdfParams::DEFAULT;
-    let keys = kluis_crypto::derive_password_keys(password, &salt, kdf, transfer)?;
-    let wrapped = kluis_crypto::wrap::wrap(&keys.kek, content, transfer)?;
-    let sealed = Manifest { message, files }.seal(&content.manifest_key(transfer), transfer)?;
-    Ok(SetKey {
-        wrapped_key: WrappedKey::from_bytes(wrapped),
-        salt: Salt::from_bytes(salt),
-        kdf: WireKdf {
-            m_kib: kdf.m_kib,
-            t: kdf.t,
-            p: kdf.p,
-        },
-        auth_hash: AuthHash::from_bytes(kluis_crypto::auth_hash(&keys.auth)),
-        manifest: SealedManifest::new(sealed).map_err(|e| Error::Usage(e.to_string()))?,
-    })
-}
-
-fn random_request_id() -> Result<RequestId> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|_| Error::Crypto(kluis_crypto::Error::Random))?;
-    Ok(RequestId::from_bytes(bytes))
 }

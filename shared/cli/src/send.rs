@@ -163,7 +163,14 @@ pub fn send(
     let mut entries = Vec::with_capacity(checked.files.len());
     for file in &checked.files {
         entries.push(upload_one(
-            &api, &session, &content, wire_id, &transfer, file, options, ui,
+            &api,
+            &session,
+            &content,
+            wire_id,
+            &transfer,
+            file,
+            &options.tuning,
+            ui,
         )?);
     }
 
@@ -275,16 +282,16 @@ fn is_wrong_code(error: &Error) -> bool {
 }
 
 /// Declares, encrypts, uploads and completes one file; returns its
-/// manifest entry.
+/// manifest entry. Shared with [`crate::reply`].
 #[allow(clippy::too_many_arguments)]
-fn upload_one(
+pub(crate) fn upload_one(
     api: &Api,
     session: &str,
     content: &ContentKey,
     wire_id: WireTransferId,
     transfer: &TransferId,
     file: &LocalFile,
-    options: &SendOptions,
+    tuning: &Tuning,
     ui: &Ui,
 ) -> Result<FileEntry> {
     let id = FileId::random()?;
@@ -306,7 +313,7 @@ fn upload_one(
     let cancel = AtomicBool::new(false);
     let (sha256, parts) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| files::sha256(&file.path, file.size, &cancel));
-        let parts = upload::upload_file(api, &source, &sealer, &upload, &options.tuning, &bar);
+        let parts = upload::upload_file(api, &source, &sealer, &upload, tuning, &bar);
         if parts.is_err() {
             cancel.store(true, Ordering::Relaxed);
         }
@@ -333,8 +340,9 @@ fn upload_one(
     })
 }
 
-/// Derives the password keys, wraps the content key and seals the manifest.
-fn seal_key(
+/// Derives the password keys (a fresh salt, bound to `transfer`), wraps
+/// the content key and seals the manifest. Shared with [`crate::reply`].
+pub(crate) fn seal_key(
     content: &ContentKey,
     transfer: &TransferId,
     password: &str,
@@ -360,7 +368,8 @@ fn seal_key(
     })
 }
 
-fn random_request_id() -> Result<RequestId> {
+/// A fresh idempotency key for one intent (its retries repeat it).
+pub(crate) fn random_request_id() -> Result<RequestId> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|_| Error::Crypto(kluis_crypto::Error::Random))?;
     Ok(RequestId::from_bytes(bytes))
