@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::progress::Ui;
 use crate::send::{SendFile, SendOptions};
 use crate::upload::Tuning;
-use crate::{manage, prompt, receive, send};
+use crate::{manage, prompt, receive, reply, send};
 
 /// kluis: send and receive files encrypted on this machine.
 #[derive(Debug, Parser)]
@@ -31,6 +31,9 @@ pub enum Command {
     Send(SendArgs),
     /// Receive the files of a retrieval link into a folder.
     Receive(ReceiveArgs),
+    /// Answer a transfer you received with files, sealed under its password:
+    /// no new verification, the transfer's sender is the recipient.
+    Reply(ReplyArgs),
     /// Show a transfer's state and downloads (the manage link from your summary mail).
     Status {
         /// The manage link.
@@ -104,11 +107,37 @@ pub struct ReceiveArgs {
     pub out: PathBuf,
 }
 
+/// `kluis reply`.
+#[derive(Debug, clap::Args)]
+pub struct ReplyArgs {
+    /// The retrieval link of the transfer you answer.
+    pub link: String,
+    /// Your name, as the sender sees it.
+    #[arg(long)]
+    pub name: String,
+    /// Your phone number, shown to the sender.
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// A confidential message, encrypted with the files.
+    #[arg(long, default_value = "")]
+    pub message: String,
+    /// The transfer's password (asked for when missing).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Mail me when the sender downloads a file.
+    #[arg(long)]
+    pub receipts: bool,
+    /// The files to send back.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
 /// Runs one command.
 pub fn run(args: Args, ui: &Ui) -> Result<()> {
     match args.command {
         Command::Send(send) => run_send(send, ui),
         Command::Receive(receive) => run_receive(receive, ui),
+        Command::Reply(reply) => run_reply(reply, ui),
         Command::Status { manage_link } => {
             let status = manage::status(&manage_link)?;
             println!("Transfer:  {}", status.transfer_id);
@@ -179,6 +208,34 @@ fn run_send(args: SendArgs, ui: &Ui) -> Result<()> {
     );
     for address in &report.undelivered {
         println!("Not notified: {address} (send them the link yourself)");
+    }
+    Ok(())
+}
+
+fn run_reply(args: ReplyArgs, ui: &Ui) -> Result<()> {
+    let password = match args.password {
+        Some(given) => Zeroizing::new(given),
+        None => prompt::password("Password of the transfer you answer: ")?,
+    };
+    let options = reply::ReplyOptions {
+        link: args.link,
+        password,
+        name: args.name,
+        phone: args.phone,
+        message: args.message,
+        language: None,
+        download_receipts: args.receipts,
+        files: args.files.into_iter().map(SendFile::new).collect(),
+        tuning: Tuning::default(),
+    };
+    let report = reply::reply(&options, ui)?;
+    println!("Reply:     {} (to {})", report.transfer_id, report.in_reply_to);
+    println!("Expires:   {}", utc(report.expires_at));
+    for (name, size) in &report.files {
+        println!("File:      {name} ({size} bytes)");
+    }
+    for address in &report.undelivered {
+        println!("Not notified: {address}");
     }
     Ok(())
 }

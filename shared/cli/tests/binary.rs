@@ -84,3 +84,27 @@ fn fail_an_unknown_language_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("language"), "{stderr}");
 }
+
+#[test]
+fn fail_reply_without_files_is_a_usage_error() {
+    let (code, stdout, stderr) = kluis(&["reply", "http://127.0.0.1:9/retrieve/x#y", "--name", "Ada"]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("FILES"), "{stderr}");
+}
+
+#[test]
+fn fail_reply_to_something_that_is_not_a_link_is_refused_before_any_request() {
+    let args = [
+        "reply",
+        "not a link",
+        "--name",
+        "Ada",
+        "--password",
+        "x",
+        "Cargo.toml",
+    ];
+    let (code, _, stderr) = kluis(&args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.starts_with("kluis: "), "{stderr}");
+}
