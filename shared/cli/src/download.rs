@@ -6,6 +6,7 @@
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use indicatif::ProgressBar;
 use kluis_core::service::SignedRequest;
@@ -47,43 +48,48 @@ pub(crate) fn fetch(
         .as_file()
         .try_clone()
         .map_err(|e| Error::file(temp.path(), e))?;
-    let mut sink = Sink {
-        inner: BufWriter::new(handle),
-        hasher: Sha256::new(),
-        failed: None,
-    };
-    let result = kluis_crypto::io::decrypt(key, transfer, &entry.id, bar.wrap_read(body), &mut sink);
+    // Two stages on two threads: this one reads the network and decrypts,
+    // the writer hashes and writes (in series they kept one core busy while
+    // the other idled). The queue bounds memory to a few chunks.
+    let (queue, chunks) = mpsc::sync_channel::<Vec<u8>>(WRITE_QUEUE_CHUNKS);
+    let (result, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || write_and_hash(handle, chunks));
+        let mut sink = Sink { queue };
+        let result = kluis_crypto::io::decrypt(key, transfer, &entry.id, bar.wrap_read(body), &mut sink);
+        // Closing the queue ends the writer.
+        drop(sink);
+        let written = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (result, written)
+    });
     let integrity = |reason: String| Error::Integrity {
         what: entry.name.clone(),
         reason,
     };
-    let written = match result {
-        Ok(written) => written,
-        // The writer's own failure is a disk problem, not the network's.
-        Err(StreamError::Io(_)) if sink.failed.is_some() => {
-            let error = sink.failed.take().expect("checked");
-            return Err(Error::file(temp.path(), error));
-        }
-        Err(StreamError::Io(error)) => {
+    // The writer's own failure is a disk problem, not the network's.
+    let (file, digest) = match (result, written) {
+        (_, Err(error)) => return Err(Error::file(temp.path(), error)),
+        (Err(StreamError::Io(error)), Ok(_)) => {
             return Err(Error::Transport(format!("downloading {}: {error}", entry.name)));
         }
-        Err(StreamError::Format(error)) => return Err(integrity(format!("{} ({})", error, error.code()))),
+        (Err(StreamError::Format(error)), Ok(_)) => {
+            return Err(integrity(format!("{} ({})", error, error.code())));
+        }
+        (Ok(plaintext), Ok((file, digest))) => {
+            if plaintext != entry.size {
+                return Err(integrity(format!(
+                    "{plaintext} bytes, the manifest says {}",
+                    entry.size
+                )));
+            }
+            (file, digest)
+        }
     };
-    let digest: [u8; 32] = sink.hasher.finalize_reset().into();
-    if written != entry.size {
-        return Err(integrity(format!(
-            "{written} bytes, the manifest says {}",
-            entry.size
-        )));
-    }
     if digest != entry.sha256 {
         return Err(integrity("the SHA-256 does not match the manifest".into()));
     }
-    sink.inner
-        .into_inner()
-        .map_err(|e| Error::file(temp.path(), e.into_error()))?
-        .sync_all()
-        .map_err(|e| Error::file(temp.path(), e))?;
+    file.sync_all().map_err(|e| Error::file(temp.path(), e))?;
     Ok(Verified { temp })
 }
 
@@ -114,32 +120,41 @@ impl Verified {
     }
 }
 
-/// The decryptor's writer: hashes what it writes and remembers its own
-/// failure, so a full disk is not reported as a network error.
-struct Sink<W: Write> {
-    inner: W,
-    hasher: Sha256,
-    failed: Option<io::Error>,
+/// Decrypted chunks waiting for the writer: bounded, so memory stays at a
+/// few chunks whatever the file size.
+const WRITE_QUEUE_CHUNKS: usize = 4;
+
+/// The writer stage: hashes and writes every chunk in order; returns the
+/// file (flushed, not yet synced) and the plaintext's SHA-256.
+fn write_and_hash(
+    file: std::fs::File,
+    chunks: mpsc::Receiver<Vec<u8>>,
+) -> io::Result<(std::fs::File, [u8; 32])> {
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let mut hasher = Sha256::new();
+    for chunk in chunks {
+        hasher.update(&chunk);
+        out.write_all(&chunk)?;
+    }
+    let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+    Ok((file, hasher.finalize().into()))
 }
 
-impl<W: Write> Write for Sink<W> {
+/// The decryptor's writer: hands each decrypted chunk to the writer stage.
+/// A closed queue means the writer failed; its error is reported instead.
+struct Sink {
+    queue: mpsc::SyncSender<Vec<u8>>,
+}
+
+impl Write for Sink {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        match self.inner.write(bytes) {
-            Ok(n) => {
-                self.hasher.update(&bytes[..n]);
-                Ok(n)
-            }
-            Err(error) => {
-                let kind = error.kind();
-                self.failed = Some(error);
-                Err(io::Error::new(kind, "writing the output failed"))
-            }
-        }
+        self.queue
+            .send(bytes.to_vec())
+            .map_err(|_| io::Error::other("writing the output failed"))?;
+        Ok(bytes.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush().inspect_err(|error| {
-            self.failed = Some(io::Error::new(error.kind(), error.to_string()));
-        })
+        Ok(())
     }
 }
