@@ -4,7 +4,7 @@
 //! file that decrypted completely and matches the manifest's size and
 //! SHA-256 is synced and renamed into place (never over an existing file).
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -127,16 +127,15 @@ const WRITE_QUEUE_CHUNKS: usize = 4;
 /// The writer stage: hashes and writes every chunk in order; returns the
 /// file (flushed, not yet synced) and the plaintext's SHA-256.
 fn write_and_hash(
-    file: std::fs::File,
+    mut file: std::fs::File,
     chunks: mpsc::Receiver<Vec<u8>>,
 ) -> io::Result<(std::fs::File, [u8; 32])> {
-    let mut out = BufWriter::with_capacity(1 << 20, file);
+    // Chunks arrive whole (256 KiB): written as they are, no buffer between.
     let mut hasher = Sha256::new();
     for chunk in chunks {
         hasher.update(&chunk);
-        out.write_all(&chunk)?;
+        file.write_all(&chunk)?;
     }
-    let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
     Ok((file, hasher.finalize().into()))
 }
 
