@@ -5,10 +5,16 @@
 //! absolute path can reach a file name.
 //!
 //! ```text
-//! root/objects/t/<transfer>/<file>                 completed objects
+//! root/objects/t/<transfer>/<file>/<nnnnn>                       completed objects
 //! root/uploads/<transfer>/<file>/<upload>/<nnnnn>.<sha256 hex>   parts
-//! root/tmp/                                         files being written
+//! root/tmp/                                                      files and folders being built
 //! ```
+//!
+//! An object is a folder of its parts, hard links to the uploaded part files
+//! named `00001`, `00002`, … densely in object order (whatever the part
+//! numbers were), so the names sort as the bytes follow each other. An
+//! object of the earlier layout, one file at the object's path, is still
+//! read as a one-part object.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -64,6 +70,12 @@ impl Layout {
 /// The file name prefix of a part: `00001.`; the rest is its ETag (hex).
 pub(crate) fn part_prefix(part: PartNumber) -> String {
     format!("{:05}.", part.get())
+}
+
+/// The file name of the `index`th part (from 1) in an object's folder.
+/// Five digits hold S3's 10 000 parts, so the names sort in object order.
+pub(crate) fn object_part_name(index: usize) -> String {
+    format!("{index:05}")
 }
 
 /// Whether `text` could be an upload id of this store.

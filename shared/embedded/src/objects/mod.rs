@@ -5,9 +5,15 @@
 //! The store hands out URLs under its `base_url` (e.g.
 //! `http://127.0.0.1:8080/objects`) signed by [`signing`]; whoever mounts
 //! [`DiskObjectStore::serve`] under that URL's path answers them. Every
-//! file is written to `tmp/` and renamed into place, so a reader never sees
-//! a half-written part or object, and a crash leaves only `tmp/` litter,
-//! which [`DiskObjectStore::open`] clears.
+//! part is written to `tmp/` and renamed into place, so a reader never sees
+//! a half-written part, and a crash leaves only `tmp/` litter, which
+//! [`DiskObjectStore::open`] clears.
+//!
+//! An object is its parts: completing an upload hard-links the listed part
+//! files into a folder in `tmp/` (`00001`, `00002`, … in object order) and
+//! renames that folder to the object's path, so completion costs a few
+//! syscalls per part however large the object, and no byte is written twice.
+//! A download streams the parts in order (the folders are in `layout`).
 
 mod body;
 mod layout;
@@ -285,25 +291,18 @@ impl ObjectStore for DiskObjectStore {
             }
             files.push(file);
         }
-        let temp = self.temp_path()?;
-        let written = concatenate(&files, &temp).await;
-        if let Err(e) = written {
-            let _ = tokio::fs::remove_file(&temp).await;
-            return Err(backend(e));
-        }
         let target = self.inner.layout.object(key);
-        let placed = async {
-            tokio::fs::create_dir_all(self.inner.layout.objects(key.transfer)).await?;
-            tokio::fs::rename(&temp, &target).await
-        }
-        .await;
-        if let Err(e) = placed {
-            let _ = tokio::fs::remove_file(&temp).await;
+        let parent = self.inner.layout.objects(key.transfer);
+        let temp = self.temp_path()?;
+        if let Err(e) = link_parts(&files, &temp, &target, &parent).await {
+            // Only links were made: the upload's parts are untouched, so the
+            // caller can retry the completion.
+            let _ = tokio::fs::remove_dir_all(&temp).await;
             return Err(backend(e));
         }
         // The object is in place: the upload is consumed. Should removing its
         // parts fail, a retry sees the object and the delete of the transfer
-        // removes the leftovers.
+        // removes the leftovers. The object's links keep the part data alive.
         remove_tree(&folder).await
     }
 
@@ -316,8 +315,8 @@ impl ObjectStore for DiskObjectStore {
     }
 
     async fn object_size(&self, key: &ObjectKey) -> Result<u64, PortError> {
-        match tokio::fs::metadata(self.inner.layout.object(key)).await {
-            Ok(meta) => Ok(meta.len()),
+        match object_parts(self.inner.layout.object(key)).await {
+            Ok(parts) => Ok(parts.iter().map(|p| p.len).sum()),
             Err(e) if is_not_found(&e) => Err(PortError::NotFound),
             Err(e) => Err(backend(e)),
         }
@@ -349,18 +348,118 @@ impl ObjectStore for DiskObjectStore {
     }
 }
 
-/// Writes `files` one after the other into `target`, streaming, then syncs.
-async fn concatenate(files: &[PathBuf], target: &Path) -> std::io::Result<()> {
-    // One blocking task with std's file-to-file copy: on Linux that is
-    // copy_file_range (the kernel moves the bytes, often without copying
-    // them), where tokio's copy moved 8 KiB per thread hand-off (~175 MB/s).
-    let (files, target) = (files.to_vec(), target.to_path_buf());
+/// Builds the object `target` from the part `files` without copying a byte:
+/// a folder `temp` (in `tmp/`) gets one hard link per part, named
+/// `00001`, `00002`, … in object order, and is renamed to `target`.
+///
+/// Links, not renames, so a failure halfway leaves the upload whole for a
+/// retry. Sharing inodes with the upload is safe because no part file is
+/// ever written in place: a part PUT again is a new file renamed over the
+/// old name, which leaves the linked inode as it was.
+async fn link_parts(files: &[PathBuf], temp: &Path, target: &Path, parent: &Path) -> std::io::Result<()> {
+    let (files, temp, target, parent) = (
+        files.to_vec(),
+        temp.to_path_buf(),
+        target.to_path_buf(),
+        parent.to_path_buf(),
+    );
+    // A few metadata syscalls per part: one blocking task rather than a
+    // thread hand-off for each.
     tokio::task::spawn_blocking(move || {
-        let mut out = std::fs::File::create(&target)?;
-        for file in &files {
-            std::io::copy(&mut std::fs::File::open(file)?, &mut out)?;
+        std::fs::create_dir(&temp)?;
+        for (i, file) in files.iter().enumerate() {
+            std::fs::hard_link(file, temp.join(layout::object_part_name(i + 1)))?;
         }
-        out.sync_all()
+        // The parts' data was synced when they were PUT; these syncs make
+        // the new names durable. Best effort: not every file system can sync
+        // a folder, and the rename below is atomic either way.
+        let _ = sync_folder(&temp);
+        std::fs::create_dir_all(&parent)?;
+        replace_object(&temp, &target)?;
+        let _ = sync_folder(&parent);
+        Ok(())
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+/// Renames the folder `built` to `target`. A folder cannot be renamed over
+/// a non-empty one, so an object already there (the same key uploaded
+/// again, or an object of the earlier one-file layout) is first moved
+/// aside, next to `built`, and removed afterwards: meanwhile the key is
+/// briefly absent, and a download of the old object still streaming fails
+/// rather than mixing the two.
+fn replace_object(built: &Path, target: &Path) -> std::io::Result<()> {
+    match std::fs::rename(built, target) {
+        Ok(()) => return Ok(()),
+        // With nothing at `target` the failure is real; otherwise it is the
+        // folder (not empty) or old file (not a folder) in the way.
+        Err(e) if std::fs::symlink_metadata(target).is_err() => return Err(e),
+        Err(_) => {}
+    }
+    let aside = built.with_extension("old");
+    std::fs::rename(target, &aside)?;
+    if let Err(e) = std::fs::rename(built, target) {
+        // Put the old object back rather than leave the key empty.
+        let _ = std::fs::rename(&aside, target);
+        return Err(e);
+    }
+    // The new object is in place whatever happens here: best effort, as
+    // leftovers in `tmp/` are cleared at the next `open`.
+    let _ = std::fs::remove_dir_all(&aside).or_else(|_| std::fs::remove_file(&aside));
+    Ok(())
+}
+
+fn sync_folder(folder: &Path) -> std::io::Result<()> {
+    std::fs::File::open(folder)?.sync_all()
+}
+
+/// One part of a stored object, in object order.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredPart {
+    pub(crate) path: PathBuf,
+    pub(crate) len: u64,
+}
+
+/// The parts of the object at `path`, in order: the files of its folder,
+/// or the file itself for an object stored by the earlier one-file layout
+/// (a store's root outlives upgrades). `NotFound` when there is no object.
+pub(crate) async fn object_parts(path: PathBuf) -> std::io::Result<Vec<StoredPart>> {
+    tokio::task::spawn_blocking(move || {
+        let meta = std::fs::metadata(&path)?;
+        if meta.is_file() {
+            return Ok(vec![StoredPart {
+                len: meta.len(),
+                path,
+            }]);
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&path)?
+            .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<std::io::Result<_>>()?;
+        names.sort_unstable();
+        // Completion writes exactly `00001..=n`: anything else is damage,
+        // and serving around it would hand out a different object.
+        let dense = !names.is_empty()
+            && names
+                .iter()
+                .enumerate()
+                .all(|(i, name)| *name == layout::object_part_name(i + 1));
+        if !dense {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the object folder {} does not hold parts 00001..", path.display()),
+            ));
+        }
+        names
+            .iter()
+            .map(|name| {
+                let path = path.join(name);
+                Ok(StoredPart {
+                    len: std::fs::metadata(&path)?.len(),
+                    path,
+                })
+            })
+            .collect()
     })
     .await
     .map_err(std::io::Error::other)?

@@ -5,9 +5,10 @@
 //!
 //! - `PUT <mount>/<key>?upload=…&part=…&expires=…&sig=…` stores one part,
 //!   streamed to disk and hashed on the way; answers 200 with its `ETag`;
-//! - `GET <mount>/<key>?[range=a-b&]expires=…&sig=…` streams the object,
-//!   or (with the signed range, which the `Range` header MUST repeat) 206
-//!   with `Content-Range`;
+//! - `GET <mount>/<key>?[range=a-b&]expires=…&sig=…` streams the object's
+//!   parts in order, or (with the signed range, which the `Range` header
+//!   MUST repeat) 206 with `Content-Range` and only the parts the range
+//!   touches;
 //! - `OPTIONS` answers CORS preflights: the pages live on another origin.
 //!
 //! Every refusal is a 4xx with a JSON `{"code": …}`; only a failing disk is a 500.
@@ -26,11 +27,12 @@ use http_body_util::BodyExt as _;
 use kluis_core::file::PartNumber;
 use kluis_core::ports::ObjectKey;
 use sha2::{Digest as _, Sha256};
-use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 
+use super::body::Segment;
 use super::layout::{is_upload_id, parse_key, part_prefix};
 use super::signing::SignedFields;
-use super::{DiskObjectStore, ObjectBody, is_not_found};
+use super::{DiskObjectStore, ObjectBody, StoredPart, is_not_found, object_parts};
 
 /// Why a request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -326,14 +328,14 @@ impl DiskObjectStore {
             }
             _ => return Err(ServeError::RangeNotSigned),
         };
-        let mut file = match tokio::fs::File::open(self.inner.layout.object(&authorised.key)).await {
-            Ok(file) => file,
+        let parts = match object_parts(self.inner.layout.object(&authorised.key)).await {
+            Ok(parts) => parts,
             Err(e) if is_not_found(&e) => return Err(ServeError::NoSuchObject),
             Err(e) => return Err(e.into()),
         };
-        let size = file.metadata().await?.len();
+        let size: u64 = parts.iter().map(|p| p.len).sum();
         let Some((first, last)) = range else {
-            let mut response = Response::new(ObjectBody::file(file, size));
+            let mut response = Response::new(ObjectBody::segments(window(&parts, 0, size)));
             let headers = response.headers_mut();
             headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
@@ -346,9 +348,8 @@ impl DiskObjectStore {
             }
             return Ok(response);
         }
-        file.seek(std::io::SeekFrom::Start(first)).await?;
         let len = last - first + 1;
-        let mut response = Response::new(ObjectBody::file(file, len));
+        let mut response = Response::new(ObjectBody::segments(window(&parts, first, len)));
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
         let headers = response.headers_mut();
         headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
@@ -358,6 +359,31 @@ impl DiskObjectStore {
         headers.insert(CONTENT_RANGE, content_range);
         Ok(response)
     }
+}
+
+/// The pieces of `parts` (laid end to end) that hold the `len` bytes from
+/// byte `first`: parts before `first` are skipped, the first one used from
+/// inside, the last one cut short.
+fn window(parts: &[StoredPart], first: u64, len: u64) -> Vec<Segment> {
+    let end = first.saturating_add(len);
+    let mut segments = Vec::new();
+    let mut start = 0;
+    for part in parts {
+        let stop = start + part.len;
+        if stop > first && start < end {
+            let skip = first.saturating_sub(start);
+            segments.push(Segment {
+                path: part.path.clone(),
+                skip,
+                len: stop.min(end) - start - skip,
+            });
+        }
+        if stop >= end {
+            break;
+        }
+        start = stop;
+    }
+    segments
 }
 
 fn preflight() -> Response<ObjectBody> {

@@ -1,5 +1,7 @@
-//! Unit tests of the disk store's error paths, calling `serve` directly
-//! with in-memory requests (the happy paths run in the conformance suite).
+//! Unit tests of the disk store, calling `serve` directly with in-memory
+//! requests: the error paths, and the layout of an object as a folder of
+//! linked parts (completion, ranged reads across parts, parts vanishing
+//! mid-download). The plain happy paths run in the conformance suite.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +11,7 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use kluis_core::file::{CompletedPart, ETag, PartNumber, UploadId};
 use kluis_core::ids::{FileId, TransferId};
+use kluis_core::ports::conformance::object_store::sample_bytes;
 use kluis_core::ports::{ByteRange, FixedClock, ObjectKey, ObjectStore, PortError, PresignedUrl};
 use kluis_core::timestamp::Timestamp;
 
@@ -550,4 +553,372 @@ async fn base_urls_must_be_plain_http_origins_with_an_optional_path() {
             .await
             .expect("a valid base URL");
     }
+}
+
+/// Uploads `parts` with the given part numbers (ascending, maybe sparse)
+/// and returns what completing needs.
+async fn upload_numbered(
+    store: &DiskObjectStore,
+    key: &ObjectKey,
+    parts: &[(u32, &[u8])],
+) -> (UploadId, Vec<CompletedPart>) {
+    let upload = store.create_multipart_upload(key).await.expect("create");
+    let numbers: Vec<PartNumber> = parts.iter().map(|(n, _)| part(*n)).collect();
+    let urls = store
+        .presign_part_uploads(key, &upload, &numbers, MINUTE)
+        .await
+        .expect("presign");
+    let mut completed = Vec::new();
+    for ((url, (_, bytes)), number) in urls.iter().zip(parts).zip(numbers) {
+        let answer = put(store, url, bytes).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let etag = ETag::parse(&answer.etag.expect("an ETag")).expect("a valid tag");
+        completed.push(CompletedPart { number, etag });
+    }
+    (upload, completed)
+}
+
+/// Two minimum-size parts and a short tail, each with its own bytes, so a
+/// part served at the wrong offset or twice shows.
+fn three_parts() -> [Vec<u8>; 3] {
+    let min = MIN_PART_BYTES as usize;
+    [sample_bytes(min, 1), sample_bytes(min, 2), sample_bytes(1000, 3)]
+}
+
+async fn stored_three_part_object(f: &Fixture, file: u8) -> (ObjectKey, Vec<u8>) {
+    let key = key(file);
+    let parts = three_parts();
+    let (upload, completed) = upload_parts(&f.store, &key, &[&parts[0], &parts[1], &parts[2]]).await;
+    f.store
+        .complete_multipart_upload(&key, &upload, &completed)
+        .await
+        .expect("complete");
+    (key, parts.concat())
+}
+
+fn object_folder(f: &Fixture, key: &ObjectKey) -> std::path::PathBuf {
+    f._dir.path().join("objects").join(key.to_string())
+}
+
+fn tmp_entries(f: &Fixture) -> usize {
+    std::fs::read_dir(f._dir.path().join("tmp"))
+        .expect("the tmp folder")
+        .count()
+}
+
+async fn get_range(f: &Fixture, key: &ObjectKey, first: u64, last: u64, size: u64) -> Answer {
+    let range = ByteRange::new(first, last, size).expect("a valid range");
+    let url = f
+        .store
+        .presign_download(key, Some(range), MINUTE)
+        .await
+        .expect("presign");
+    get(&f.store, &url).await
+}
+
+#[tokio::test]
+async fn completion_hard_links_the_listed_parts_into_the_object_folder_renumbered_in_order() {
+    use std::os::unix::fs::MetadataExt as _;
+
+    let f = fixture(MIN_PART_BYTES + 10).await;
+    let key = key(1);
+    let parts = three_parts();
+    // Sparse numbers, and a part 7 uploaded but left out of the completion.
+    let (upload, mut completed) = upload_numbered(
+        &f.store,
+        &key,
+        &[(2, &parts[0]), (5, &parts[1]), (7, b"unused"), (9, &parts[2])],
+    )
+    .await;
+    completed.remove(2);
+    let upload_folder = f
+        ._dir
+        .path()
+        .join("uploads")
+        .join(key.transfer.to_string())
+        .join(key.file.to_string())
+        .join(upload.as_str());
+    let inode_of = |number: u32| {
+        let prefix = format!("{number:05}.");
+        std::fs::read_dir(&upload_folder)
+            .expect("the upload folder")
+            .map(|e| e.expect("an entry"))
+            .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.metadata().expect("metadata").ino())
+            .expect("the part file")
+    };
+    let inodes = [inode_of(2), inode_of(5), inode_of(9)];
+
+    f.store
+        .complete_multipart_upload(&key, &upload, &completed)
+        .await
+        .expect("complete");
+
+    let folder = object_folder(&f, &key);
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .expect("the object is a folder")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["00001", "00002", "00003"],
+        "one file per listed part, renumbered densely"
+    );
+    for ((name, bytes), inode) in names.iter().zip(&parts).zip(inodes) {
+        let meta = std::fs::metadata(folder.join(name)).expect("metadata");
+        assert_eq!(
+            meta.ino(),
+            inode,
+            "{name} is the uploaded part file itself, not a copy"
+        );
+        assert_eq!(meta.len(), bytes.len() as u64);
+    }
+    assert!(!upload_folder.exists(), "the upload is consumed");
+    assert_eq!(tmp_entries(&f), 0, "nothing is left in tmp");
+    let size: usize = parts.iter().map(Vec::len).sum();
+    assert_eq!(f.store.object_size(&key).await.expect("size"), size as u64);
+    assert!(matches!(
+        f.store.complete_multipart_upload(&key, &upload, &completed).await,
+        Err(PortError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_whole_download_of_a_three_part_object_streams_the_parts_in_order() {
+    let f = fixture(MIN_PART_BYTES + 10).await;
+    let (key, data) = stored_three_part_object(&f, 1).await;
+    let url = f
+        .store
+        .presign_download(&key, None, MINUTE)
+        .await
+        .expect("presign");
+    let answer = get(&f.store, &url).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body == data, "the parts' bytes, in order");
+}
+
+#[tokio::test]
+async fn ranged_downloads_return_exactly_the_bytes_asked_across_part_boundaries() {
+    let f = fixture(MIN_PART_BYTES + 10).await;
+    let (key, data) = stored_three_part_object(&f, 1).await;
+    let size = data.len() as u64;
+    let b = MIN_PART_BYTES;
+    for (first, last, what) in [
+        (0, 0, "the first byte"),
+        (size - 1, size - 1, "the last byte"),
+        (b - 1, b, "the two bytes either side of a boundary"),
+        (b, 2 * b - 1, "exactly the second part"),
+        (b, size - 1, "from a boundary to the end"),
+        (0, b - 1, "from the start to a boundary"),
+        (b - 10, 2 * b + 9, "across three parts"),
+        (10, size - 11, "nearly everything"),
+        (2 * b + 1, 2 * b + 998, "inside the tail"),
+    ] {
+        let answer = get_range(&f, &key, first, last, size).await;
+        assert_eq!(answer.status, StatusCode::PARTIAL_CONTENT, "{what}");
+        assert!(
+            answer.body[..] == data[first as usize..=last as usize],
+            "{what}: bytes {first}..={last}, got {} bytes",
+            answer.body.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_ranged_download_says_which_bytes_of_how_many_it_holds() {
+    let f = fixture(MIN_PART_BYTES + 10).await;
+    let (key, data) = stored_three_part_object(&f, 1).await;
+    let size = data.len() as u64;
+    let range = ByteRange::new(MIN_PART_BYTES, 2 * MIN_PART_BYTES - 1, size).expect("valid");
+    let url = f
+        .store
+        .presign_download(&key, Some(range), MINUTE)
+        .await
+        .expect("presign");
+    let mut request = Request::builder().method(Method::GET).uri(&url.url);
+    for (name, value) in &url.headers {
+        request = request.header(name, value);
+    }
+    let response = f
+        .store
+        .serve(request.body(Full::new(Bytes::new())).expect("a valid request"))
+        .await;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("content-length"), Some(MIN_PART_BYTES.to_string()));
+    assert_eq!(
+        header("content-range"),
+        Some(format!(
+            "bytes {}-{}/{size}",
+            MIN_PART_BYTES,
+            2 * MIN_PART_BYTES - 1
+        ))
+    );
+}
+
+#[tokio::test]
+async fn a_completion_that_fails_halfway_leaves_the_upload_completable() {
+    let f = fixture(MIN_PART_BYTES + 10).await;
+    let key = key(1);
+    let parts = three_parts();
+    let (upload, completed) = upload_parts(&f.store, &key, &[&parts[0], &parts[1], &parts[2]]).await;
+    let mut wrong_tag = completed.clone();
+    wrong_tag[1].etag = ETag::parse(&format!("\"{}\"", "0".repeat(64))).expect("valid");
+    assert!(matches!(
+        f.store.complete_multipart_upload(&key, &upload, &wrong_tag).await,
+        Err(PortError::ConditionFailed)
+    ));
+    // A file where the transfer's objects folder belongs: the parts are
+    // linked, then placing the object fails.
+    let transfer_objects = f
+        ._dir
+        .path()
+        .join("objects")
+        .join("t")
+        .join(key.transfer.to_string());
+    std::fs::create_dir_all(transfer_objects.parent().expect("a parent")).expect("the objects folder");
+    std::fs::write(&transfer_objects, b"in the way").expect("an obstacle");
+    assert!(matches!(
+        f.store.complete_multipart_upload(&key, &upload, &completed).await,
+        Err(PortError::Backend(_))
+    ));
+    assert_eq!(tmp_entries(&f), 0, "the half-built object is cleared");
+    std::fs::remove_file(&transfer_objects).expect("remove the obstacle");
+    assert!(matches!(
+        f.store.object_size(&key).await,
+        Err(PortError::NotFound)
+    ));
+
+    f.store
+        .complete_multipart_upload(&key, &upload, &completed)
+        .await
+        .expect("the upload is intact and completes");
+    let url = f
+        .store
+        .presign_download(&key, None, MINUTE)
+        .await
+        .expect("presign");
+    assert!(get(&f.store, &url).await.body == parts.concat());
+}
+
+#[tokio::test]
+async fn a_part_deleted_under_a_download_ends_it_with_an_error_not_a_short_body() {
+    let f = fixture(MIN_PART_BYTES + 10).await;
+    let (key, _) = stored_three_part_object(&f, 1).await;
+    let url = f
+        .store
+        .presign_download(&key, None, MINUTE)
+        .await
+        .expect("presign");
+    let request = Request::builder()
+        .method(Method::GET)
+        .uri(&url.url)
+        .body(Full::new(Bytes::new()))
+        .expect("a valid request");
+    let response = f.store.serve(request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    std::fs::remove_file(object_folder(&f, &key).join("00002")).expect("delete a part");
+    assert!(
+        response.into_body().collect().await.is_err(),
+        "the body must fail, not end early"
+    );
+}
+
+#[tokio::test]
+async fn a_part_truncated_under_a_download_ends_it_with_an_error_not_a_short_body() {
+    let f = fixture(MIN_PART_BYTES + 10).await;
+    let (key, _) = stored_three_part_object(&f, 1).await;
+    let url = f
+        .store
+        .presign_download(&key, None, MINUTE)
+        .await
+        .expect("presign");
+    let request = Request::builder()
+        .method(Method::GET)
+        .uri(&url.url)
+        .body(Full::new(Bytes::new()))
+        .expect("a valid request");
+    let response = f.store.serve(request).await;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(object_folder(&f, &key).join("00003"))
+        .and_then(|file| file.set_len(10))
+        .expect("truncate the tail");
+    assert!(response.into_body().collect().await.is_err());
+}
+
+#[tokio::test]
+async fn uploading_a_key_again_replaces_its_object() {
+    let f = fixture(1024).await;
+    let key = stored_object(&f, 1, b"first version").await;
+    stored_object(&f, 1, b"second").await;
+    let url = f
+        .store
+        .presign_download(&key, None, MINUTE)
+        .await
+        .expect("presign");
+    assert_eq!(get(&f.store, &url).await.body.as_ref(), b"second");
+    assert_eq!(f.store.object_size(&key).await.expect("size"), 6);
+    assert_eq!(tmp_entries(&f), 0, "the replaced object is removed");
+}
+
+#[tokio::test]
+async fn an_object_stored_as_one_file_by_the_earlier_layout_is_still_served() {
+    let f = fixture(1024).await;
+    let key = key(1);
+    let path = object_folder(&f, &key);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("the transfer's folder");
+    std::fs::write(&path, b"0123456789").expect("an old object");
+    assert_eq!(f.store.object_size(&key).await.expect("size"), 10);
+    assert_eq!(get_range(&f, &key, 3, 5, 10).await.body.as_ref(), b"345");
+    // Uploading the key again replaces the file with a folder.
+    stored_object(&f, 1, b"new").await;
+    assert_eq!(f.store.object_size(&key).await.expect("size"), 3);
+    f.store
+        .delete_transfer_objects(key.transfer)
+        .await
+        .expect("delete");
+    assert!(!path.exists());
+}
+
+#[tokio::test]
+async fn a_damaged_object_folder_is_a_failure_not_another_object() {
+    let f = fixture(1024).await;
+    let key = stored_object(&f, 1, b"secret").await;
+    std::fs::write(object_folder(&f, &key).join("00003"), b"stray").expect("a stray part");
+    assert!(matches!(
+        f.store.object_size(&key).await,
+        Err(PortError::Backend(_))
+    ));
+    let url = f
+        .store
+        .presign_download(&key, None, MINUTE)
+        .await
+        .expect("presign");
+    assert_refused(
+        &get(&f.store, &url).await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_transfer_removes_its_object_folders() {
+    let f = fixture(MIN_PART_BYTES + 10).await;
+    let (key, _) = stored_three_part_object(&f, 1).await;
+    f.store
+        .delete_transfer_objects(key.transfer)
+        .await
+        .expect("delete");
+    assert!(!object_folder(&f, &key).parent().expect("a parent").exists());
+    assert!(matches!(
+        f.store.object_size(&key).await,
+        Err(PortError::NotFound)
+    ));
 }
