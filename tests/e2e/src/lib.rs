@@ -10,6 +10,28 @@
 
 pub mod scenarios;
 
+/// Declares one test per scenario, each on a fresh environment from
+/// `$start` (an `async fn() -> Arc<impl Environment>`), so every backend
+/// runs the same list under the same names.
+#[macro_export]
+macro_rules! scenario_tests {
+    ($start:ident) => {
+        $crate::scenario_tests!(@one $start, staff_send_two_files_to_two_partners_who_receive_them_byte_for_byte, full_wizard);
+        $crate::scenario_tests!(@one $start, a_partner_replies_with_a_file_and_the_sender_receives_it, reply);
+        $crate::scenario_tests!(@one $start, after_a_revoke_the_receive_is_gone_and_writes_nothing, revoke);
+        $crate::scenario_tests!(@one $start, after_retention_and_the_expiry_job_the_receive_is_gone_and_the_objects_deleted, expiry);
+        $crate::scenario_tests!(@one $start, when_the_password_is_wrong_too_often_the_transfer_locks_and_the_sender_is_told, lockout);
+        $crate::scenario_tests!(@one $start, a_partner_may_send_to_staff, partner_to_staff);
+        $crate::scenario_tests!(@one $start, a_stranger_sending_to_a_stranger_is_refused_by_policy, stranger_to_stranger);
+    };
+    (@one $start:ident, $name:ident, $scenario:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            $crate::scenarios::$scenario($start().await).await;
+        }
+    };
+}
+
 use core::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

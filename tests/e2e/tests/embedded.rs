@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use kluis_core::ids::TransferId;
-use kluis_e2e::{Environment, Mail, Served, scenarios};
+use kluis_e2e::{Environment, Mail, Served};
 use kluis_runner::backend::Backend;
 
 /// One runner on the embedded adapters in its own data folder.
@@ -60,37 +60,4 @@ impl Environment for Embedded {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_send_two_files_to_two_partners_who_receive_them_byte_for_byte() {
-    scenarios::full_wizard(start().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_partner_replies_with_a_file_and_the_sender_receives_it() {
-    scenarios::reply(start().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_revoke_the_receive_is_gone_and_writes_nothing() {
-    scenarios::revoke(start().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_retention_and_the_expiry_job_the_receive_is_gone_and_the_objects_deleted() {
-    scenarios::expiry(start().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn when_the_password_is_wrong_too_often_the_transfer_locks_and_the_sender_is_told() {
-    scenarios::lockout(start().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_partner_may_send_to_staff() {
-    scenarios::partner_to_staff(start().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stranger_sending_to_a_stranger_is_refused_by_policy() {
-    scenarios::stranger_to_stranger(start().await).await;
-}
+kluis_e2e::scenario_tests!(start);
