@@ -13,10 +13,9 @@ use kluis_core::error::Field;
 use kluis_core::ids::TransferId as WireTransferId;
 use kluis_core::service::reply::{Reply, ReplyStarted};
 use kluis_core::service::retrieval::PublicInfo;
-use kluis_core::service::transfer::{Keyed, Sent};
 use kluis_core::timestamp::Timestamp;
 use kluis_core::validate::{EmailAddress, Language, PersonName, PhoneNumber};
-use kluis_crypto::{ContentKey, KdfParams, TransferId};
+use kluis_crypto::{KdfParams, TransferId};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -25,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::files;
 use crate::link::{self, LinkKind};
 use crate::progress::Ui;
-use crate::send::{SendFile, random_request_id, seal_key, upload_one};
+use crate::send::{SendFile, fill_and_send, random_request_id};
 use crate::upload::Tuning;
 
 /// What to answer, to which transfer. `Debug` leaves the link's token and
@@ -147,32 +146,16 @@ pub fn reply(options: &ReplyOptions, ui: &Ui) -> Result<ReplyReport> {
             other => other?,
         };
     let session = Zeroizing::new(started.session.session_token.clone());
-    let wire_id = started.transfer_id;
-    let transfer = TransferId::from_bytes(*wire_id.as_bytes());
-
-    let content = ContentKey::generate()?;
-    let mut entries = Vec::with_capacity(local.len());
-    for file in &local {
-        entries.push(upload_one(
-            &api,
-            &session,
-            &content,
-            wire_id,
-            &transfer,
-            file,
-            &options.tuning,
-            ui,
-        )?);
-    }
-    let set_key = seal_key(
-        &content,
-        &transfer,
+    let sent = fill_and_send(
+        &api,
+        &session,
+        started.transfer_id,
+        &local,
         &options.password,
         options.message.clone(),
-        entries,
+        &options.tuning,
+        ui,
     )?;
-    let _: Keyed = api.put(&format!("/api/transfers/{wire_id}/key"), &session, &set_key)?;
-    let sent: Sent = api.post(&format!("/api/transfers/{wire_id}/send"), Some(&session), &())?;
     Ok(ReplyReport {
         transfer_id: sent.transfer_id,
         in_reply_to: answered,

@@ -156,31 +156,20 @@ pub fn send(
         notification_text: None,
     };
     let draft: DraftCreated = api.post("/api/transfers", Some(&session), &draft)?;
-    let wire_id = draft.transfer_id;
-    let transfer = TransferId::from_bytes(*wire_id.as_bytes());
-
-    let content = ContentKey::generate()?;
-    let mut entries = Vec::with_capacity(checked.files.len());
-    for file in &checked.files {
-        entries.push(upload_one(
-            &api,
-            &session,
-            &content,
-            wire_id,
-            &transfer,
-            file,
-            &options.tuning,
-            ui,
-        )?);
-    }
-
     let password = match &options.password {
         Some(given) => given.clone(),
         None => Zeroizing::new(kluis_crypto::password::generate()?),
     };
-    let set_key = seal_key(&content, &transfer, &password, options.message.clone(), entries)?;
-    let _: Keyed = api.put(&format!("/api/transfers/{wire_id}/key"), &session, &set_key)?;
-    let sent: Sent = api.post(&format!("/api/transfers/{wire_id}/send"), Some(&session), &())?;
+    let sent = fill_and_send(
+        &api,
+        &session,
+        draft.transfer_id,
+        &checked.files,
+        &password,
+        options.message.clone(),
+        &options.tuning,
+        ui,
+    )?;
     Ok(SendReport {
         transfer_id: sent.transfer_id,
         password,
@@ -281,10 +270,38 @@ fn is_wrong_code(error: &Error) -> bool {
     matches!(error, Error::Api { code, .. } if code == "wrong_code")
 }
 
-/// Declares, encrypts, uploads and completes one file; returns its
-/// manifest entry. Shared with [`crate::reply`].
+/// The steps after the draft, shared by [`send`] and [`crate::reply`]:
+/// encrypts and uploads every file under a fresh content key, stores the
+/// wrapped key and the sealed manifest (names, sizes, SHA-256, `message`)
+/// derived from `password`, and sends.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn upload_one(
+pub(crate) fn fill_and_send(
+    api: &Api,
+    session: &str,
+    wire_id: WireTransferId,
+    files: &[LocalFile],
+    password: &str,
+    message: String,
+    tuning: &Tuning,
+    ui: &Ui,
+) -> Result<Sent> {
+    let transfer = TransferId::from_bytes(*wire_id.as_bytes());
+    let content = ContentKey::generate()?;
+    let mut entries = Vec::with_capacity(files.len());
+    for file in files {
+        entries.push(upload_one(
+            api, session, &content, wire_id, &transfer, file, tuning, ui,
+        )?);
+    }
+    let set_key = seal_key(&content, &transfer, password, message, entries)?;
+    let _: Keyed = api.put(&format!("/api/transfers/{wire_id}/key"), session, &set_key)?;
+    api.post(&format!("/api/transfers/{wire_id}/send"), Some(session), &())
+}
+
+/// Declares, encrypts, uploads and completes one file; returns its
+/// manifest entry.
+#[allow(clippy::too_many_arguments)]
+fn upload_one(
     api: &Api,
     session: &str,
     content: &ContentKey,
@@ -341,8 +358,8 @@ pub(crate) fn upload_one(
 }
 
 /// Derives the password keys (a fresh salt, bound to `transfer`), wraps
-/// the content key and seals the manifest. Shared with [`crate::reply`].
-pub(crate) fn seal_key(
+/// the content key and seals the manifest.
+fn seal_key(
     content: &ContentKey,
     transfer: &TransferId,
     password: &str,
