@@ -14,10 +14,10 @@ use core::pin::Pin;
 use std::ffi::OsString;
 use std::sync::Arc;
 
-use kluis_aws::{DynamoStateStore, S3ObjectStore, SdkConfig, SesMailer};
+use kluis_aws::SdkConfig;
 use kluis_core::ports::OsRandom;
 use kluis_core::service::expiry::ExpiryReport;
-use kluis_core::service::{Ports, Service, ServiceError, Settings};
+use kluis_core::service::{Ports, ServiceError};
 use kluis_embedded::{DiskObjectStore, OutboxMailer, RedbStateStore};
 use kluis_function::Shared;
 use kluis_http::config::Config;
@@ -37,16 +37,7 @@ impl Ports for EmbeddedPorts {
 }
 
 /// The AWS ports with the runner's [`DevClock`].
-#[derive(Debug)]
-pub struct AwsRunnerPorts;
-
-impl Ports for AwsRunnerPorts {
-    type Store = DynamoStateStore;
-    type Objects = S3ObjectStore;
-    type Mailer = SesMailer;
-    type Clock = DevClock;
-    type Random = OsRandom;
-}
+pub type AwsRunnerPorts = kluis_function::aws::AwsPorts<DevClock>;
 
 /// The adapters to serve from.
 #[derive(Debug, Clone)]
@@ -102,20 +93,4 @@ pub type ExpireJob =
 pub fn expire_job<P: Ports>(service: &Shared<P>) -> ExpireJob {
     let service = Arc::clone(service);
     Arc::new(move || Box::pin(kluis_expire::run::<P>(Arc::clone(&service))))
-}
-
-/// The service over the AWS adapters.
-pub fn aws_service(
-    settings: &kluis_aws::Settings,
-    sdk: &SdkConfig,
-    service: Settings,
-    clock: DevClock,
-) -> Result<Shared<AwsRunnerPorts>, kluis_core::error::DomainError> {
-    let dynamodb = kluis_aws::DynamoClient::new(sdk);
-    let store = DynamoStateStore::new(dynamodb, settings.table.clone(), service.policy.clone());
-    let objects = S3ObjectStore::new(sdk, settings.bucket.clone(), settings.force_path_style);
-    let mailer = SesMailer::new(sdk, settings.mail_from.clone());
-    Ok(Arc::new(Service::new(
-        store, objects, mailer, clock, OsRandom, service,
-    )?))
 }

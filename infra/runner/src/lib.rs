@@ -172,8 +172,9 @@ pub async fn bind_on(options: &Options, backend: Backend) -> Result<Bound, Start
         }
         Backend::Aws { settings, sdk } => {
             let base = PublicBaseUrl::parse(&base_url).map_err(DataError::Settings)?;
-            let service = backend::aws_service(&settings, &sdk, Settings::new(policy, base), clock.clone())
-                .map_err(DataError::Settings)?;
+            let service =
+                kluis_function::aws::service_on(&settings, &sdk, Settings::new(policy, base), clock.clone())
+                    .map_err(DataError::Settings)?;
             let expire: ExpireJob = expire_job::<backend::AwsRunnerPorts>(&service);
             Parts {
                 api: routes::api::<backend::AwsRunnerPorts>(&service),
