@@ -7,7 +7,8 @@
 //! `GET /api/health`, are not on the gateway). Also checks what the
 //! binaries read from the template: the `KLUIS_*` variable names, the
 //! policy JSON (every key known to `Policy`, valid with the defaults), the
-//! table's TTL attribute and index, and the pages' CSP.
+//! table's TTL attribute and index, and the pages' CSP (the API's, plus
+//! the transfer bucket for the presigned part uploads and downloads).
 //!
 //! `infra/check` runs cfn-lint, the SAM translation and checkov; this test
 //! needs no Python.
@@ -341,15 +342,39 @@ fn the_table_has_the_adapters_ttl_attribute_and_purge_index() {
 }
 
 #[test]
-fn the_pages_get_the_same_content_security_policy_as_the_api() {
+fn the_pages_get_the_apis_content_security_policy_and_may_reach_the_bucket() {
     let template = Template::load();
     let policies = template.resources("AWS::CloudFront::ResponseHeadersPolicy");
     let [(_, headers)] = policies.as_slice() else {
         panic!("one response headers policy")
     };
     let csp = &headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"];
+    let Value::Tagged(sub) = &csp["ContentSecurityPolicy"] else {
+        panic!("the CSP is a !Sub [policy, {{Bucket: …}}]")
+    };
+    let template_csp = sub.value[0].as_str().expect("the policy text");
+    let buckets = template.resources("AWS::S3::Bucket");
+    let transfer = buckets
+        .iter()
+        .find(|(id, _)| *id == "TransferBucket")
+        .expect("the transfer bucket");
     assert_eq!(
-        csp["ContentSecurityPolicy"].as_str(),
-        Some(kluis_http::response::CONTENT_SECURITY_POLICY)
+        sub.value[1]["Bucket"], transfer.1["Properties"]["BucketName"],
+        "the CSP names the transfer bucket by the bucket's own name"
     );
+    let directives = |policy: &str| -> BTreeSet<String> {
+        policy
+            .split(';')
+            .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|d| !d.is_empty())
+            .collect()
+    };
+    let mut expected = directives(kluis_http::response::CONTENT_SECURITY_POLICY);
+    assert!(
+        !expected.iter().any(|d| d.starts_with("connect-src")),
+        "the API's policy now sets connect-src: merge it with the bucket's origin"
+    );
+    // The pages fetch the encrypted parts from the bucket by presigned URL.
+    expected.insert("connect-src 'self' https://${Bucket}.s3.${AWS::Region}.${AWS::URLSuffix}".to_owned());
+    assert_eq!(directives(template_csp), expected);
 }
