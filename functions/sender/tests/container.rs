@@ -31,7 +31,10 @@ fn dockerfile_env() -> Vec<(String, String)> {
         .rsplit_once("\nFROM ")
         .map(|(_, stage)| stage)
         .expect("the Dockerfile has stages");
-    assert!(final_stage.starts_with("scratch"), "the image has nothing but the binary");
+    assert!(
+        final_stage.starts_with("scratch"),
+        "the image has nothing but the binary"
+    );
     assert!(
         final_stage.contains("ENTRYPOINT [\"/kluis-function\"]"),
         "the image runs the function binary"
@@ -109,7 +112,10 @@ fn wait_for_health(port: u16, child: &mut Child) -> Value {
             return serde_json::from_str(&answer.body_mut().read_to_string().expect("a body")).expect("JSON");
         }
         if let Some(status) = child.try_wait().expect("the child's status") {
-            panic!("the function exited before answering: {status}; {}", stderr(child));
+            panic!(
+                "the function exited before answering: {status}; {}",
+                stderr(child)
+            );
         }
         assert!(started.elapsed() < Duration::from_secs(20), "no answer on $PORT");
         std::thread::sleep(Duration::from_millis(50));
@@ -126,7 +132,9 @@ fn stderr(child: &mut Child) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_binary_serves_on_port_with_the_images_environment_and_no_data_folder() {
-    let moto = tokio::task::spawn_blocking(support::moto::shared).await.expect("moto");
+    let moto = tokio::task::spawn_blocking(support::moto::shared)
+        .await
+        .expect("moto");
     let settings = operator_settings(moto).await;
     let dir = tempfile::tempdir().expect("a working folder");
     let port = free_port();
@@ -172,17 +180,25 @@ async fn the_binary_serves_on_port_with_the_images_environment_and_no_data_folde
         if let Some(status) = child.try_wait().expect("the child's status") {
             break status;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "no exit after SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "SIGTERM ends the process cleanly: {status}");
     let left: Vec<_> = std::fs::read_dir(dir.path()).expect("readable").collect();
-    assert!(left.is_empty(), "the function wrote into its working folder: {left:?}");
+    assert!(
+        left.is_empty(),
+        "the function wrote into its working folder: {left:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_table_the_container_stops_at_once_and_names_the_variable() {
-    let moto = tokio::task::spawn_blocking(support::moto::shared).await.expect("moto");
+    let moto = tokio::task::spawn_blocking(support::moto::shared)
+        .await
+        .expect("moto");
     let settings: Vec<_> = operator_settings(moto)
         .await
         .into_iter()
@@ -192,5 +208,8 @@ async fn without_a_table_the_container_stops_at_once_and_names_the_variable() {
     let mut child = container(&settings, free_port(), dir.path());
     let status = tokio::task::block_in_place(|| child.wait()).expect("it exits");
     assert!(!status.success());
-    assert!(stderr(&mut child).contains("KLUIS_TABLE"), "the message names the variable");
+    assert!(
+        stderr(&mut child).contains("KLUIS_TABLE"),
+        "the message names the variable"
+    );
 }

@@ -136,9 +136,9 @@ impl Template {
             let function = integrations
                 .get(integration)
                 .unwrap_or_else(|| panic!("{id} targets {integration}, not an integration of the template"));
-            let crate_dir = functions
-                .get(function)
-                .unwrap_or_else(|| panic!("{integration} invokes {function}, not a function of the template"));
+            let crate_dir = functions.get(function).unwrap_or_else(|| {
+                panic!("{integration} invokes {function}, not a function of the template")
+            });
             let previous = routes.insert((method.to_owned(), path.to_owned()), crate_dir.clone());
             assert!(previous.is_none(), "{key} is routed twice");
         }
@@ -184,7 +184,9 @@ fn mismatches(template: &Template) -> Vec<String> {
     let mut problems = Vec::new();
     for (route, crate_dir) in &served {
         match routed.get(route) {
-            None => problems.push(format!("{route:?} (functions/{crate_dir}) has no route in the template")),
+            None => problems.push(format!(
+                "{route:?} (functions/{crate_dir}) has no route in the template"
+            )),
             Some(other) if other != crate_dir => problems.push(format!(
                 "{route:?} is served by functions/{crate_dir} but the template sends it to functions/{other}"
             )),
@@ -198,12 +200,16 @@ fn mismatches(template: &Template) -> Vec<String> {
             ));
         }
         if !spec.contains(route) {
-            problems.push(format!("the template routes {route:?}, which docs/api.yaml does not document"));
+            problems.push(format!(
+                "the template routes {route:?}, which docs/api.yaml does not document"
+            ));
         }
     }
     for route in &spec {
         if !routed.contains_key(route) && !runner_own.contains(route) {
-            problems.push(format!("docs/api.yaml documents {route:?}, which the template does not route"));
+            problems.push(format!(
+                "docs/api.yaml documents {route:?}, which the template does not route"
+            ));
         }
     }
     let crates: BTreeSet<String> = function_routes().keys().map(|c| (*c).to_owned()).collect();
@@ -212,7 +218,9 @@ fn mismatches(template: &Template) -> Vec<String> {
         problems.push(format!("functions/{missing} has no function in the template"));
     }
     for extra in functions.difference(&crates) {
-        problems.push(format!("the template builds functions/{extra}, which is not a function crate"));
+        problems.push(format!(
+            "the template builds functions/{extra}, which is not a function crate"
+        ));
     }
     problems
 }
@@ -233,7 +241,11 @@ fn every_function_crate_is_listed_here() {
 #[test]
 fn the_template_routes_every_api_operation_to_the_function_that_serves_it() {
     let problems = mismatches(&Template::load());
-    assert!(problems.is_empty(), "infra/template.yaml:\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "infra/template.yaml:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 #[test]
@@ -244,7 +256,9 @@ fn a_missing_or_misdirected_route_is_caught() {
     let without = text.replace(route, "RouteKey: POST /api/retrieve/{id}/unlocked");
     let problems = mismatches(&Template::parse(&without));
     assert!(
-        problems.iter().any(|p| p.contains("/api/retrieve/{id}/unlock\")") && p.contains("no route")),
+        problems
+            .iter()
+            .any(|p| p.contains("/api/retrieve/{id}/unlock\")") && p.contains("no route")),
         "{problems:?}"
     );
     let target = "Target: !Sub 'integrations/${ManageIntegration}'";
@@ -289,7 +303,10 @@ fn the_functions_get_the_variables_the_binaries_read() {
         "RUST_LOG",
     ]
     .into();
-    assert_eq!(names, read, "the template sets exactly the variables the binaries read");
+    assert_eq!(
+        names, read,
+        "the template sets exactly the variables the binaries read"
+    );
 }
 
 #[test]
@@ -310,10 +327,16 @@ fn the_policy_variable_is_a_valid_policy_with_the_parameter_defaults() {
         };
         json = json.replace(&format!("${{{name}}}"), &default);
     }
-    assert!(!json.contains("${"), "every parameter in KLUIS_POLICY has a default: {json}");
+    assert!(
+        !json.contains("${"),
+        "every parameter in KLUIS_POLICY has a default: {json}"
+    );
     let mut parsed: Policy = serde_json::from_str(&json).expect("KLUIS_POLICY is a Policy (no unknown key)");
     let defaults = Policy::default();
-    assert_eq!(parsed.max_retention_days, defaults.max_retention_days, "defaults match the core");
+    assert_eq!(
+        parsed.max_retention_days, defaults.max_retention_days,
+        "defaults match the core"
+    );
     assert_eq!(parsed.default_retention_days, defaults.default_retention_days);
     assert_eq!(parsed.max_transfer_bytes, defaults.max_transfer_bytes);
     assert_eq!(parsed.max_recipients, defaults.max_recipients);
@@ -332,7 +355,10 @@ fn the_table_has_the_adapters_ttl_attribute_and_purge_index() {
         panic!("one table")
     };
     let properties = &table["Properties"];
-    assert_eq!(properties["TimeToLiveSpecification"]["AttributeName"].as_str(), Some(TTL));
+    assert_eq!(
+        properties["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(TTL)
+    );
     assert_eq!(properties["KeySchema"][0]["AttributeName"].as_str(), Some(PK));
     assert_eq!(properties["KeySchema"][1]["AttributeName"].as_str(), Some(SK));
     let index = &properties["GlobalSecondaryIndexes"][0];
