@@ -9,6 +9,8 @@
 //! SIGTERM, and refuse to start without a required setting.
 //!
 //! Without moto in the project venv this FAILS with the install hint.
+//! `KLUIS_CONTAINER_BINARY=<path>` runs another build of `kluis-sender`
+//! instead, such as the statically linked one the image holds.
 
 // The moto harness of kluis-aws's tests; this binary uses a part of it.
 #[allow(dead_code)]
@@ -59,7 +61,10 @@ fn free_port() -> u16 {
 /// The container's process: only the image's environment, `settings` on
 /// top (the operator's), `port` as the platform's `$PORT`, in `dir`.
 fn container(settings: &[(&str, String)], port: u16, dir: &std::path::Path) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_kluis-sender"));
+    // The image's own (static, musl) binary when one is named; else the one cargo built.
+    let binary = std::env::var_os("KLUIS_CONTAINER_BINARY")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_kluis-sender").into());
+    let mut command = Command::new(binary);
     command.env_clear().current_dir(dir);
     for (name, value) in dockerfile_env() {
         command.env(name, value);
