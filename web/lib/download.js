@@ -1,0 +1,221 @@
+// Downloading one file: the object streams from its presigned URL (resumed
+// by range when the connection breaks), is cut into sealed chunks, opened
+// in the chunk workers in parallel and released in order, while the hash
+// worker hashes the plaintext. Size and SHA-256 are checked against the
+// manifest before the last byte is released, so a consumer that writes
+// to a temporary place and commits only when the generator finishes never
+// presents a bad file as a good one (docs/format.md, "Decrypting").
+import { KluisError } from './chunks.js';
+import { chunkPool, hashWorker, keyWorker, newKeyId } from './pool.js';
+import { backoff, pause } from './api.js';
+
+/** Breaks of one download's connection survived before giving up. */
+const RESUMES = 5;
+/** Bytes that must arrive after a break before the break is forgiven. */
+const FORGIVEN_AFTER = 1 << 20;
+
+/**
+ * The bytes of an object as they arrive. A broken connection is resumed
+ * with `Range: bytes=<received>-` on the same presigned URL.
+ */
+export async function* objectBytes(download, { signal, resumes = RESUMES } = {}) {
+  let received = 0;
+  let failures = 0;
+  let sinceFailure = 0;
+  for (;;) {
+    const headers = new Headers(download.headers);
+    if (received > 0) headers.set('range', `bytes=${received}-`);
+    let response;
+    try {
+      response = await fetch(download.url, { headers, signal, cache: 'no-store', credentials: 'omit' });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (++failures > resumes) throw new KluisError('network', 'the download keeps breaking off');
+      await pause(backoff(failures), signal);
+      continue;
+    }
+    if (response.status === 403) throw new KluisError('download_expired', 'the download link has expired');
+    if (response.status === 404) throw new KluisError('object_missing', 'the file is no longer stored');
+    if (response.status >= 500) {
+      if (++failures > resumes) throw new KluisError('network', `the store answered ${response.status}`);
+      await pause(backoff(failures), signal);
+      continue;
+    }
+    let skip = 0;
+    if (received > 0 && response.status === 200) {
+      skip = received; // the store ignored the range: drop what we have
+    } else if (received > 0 && !(response.status === 206 && startsAt(response, received))) {
+      throw new KluisError('download_refused', `the store answered ${response.status} to a resume`);
+    } else if (received === 0 && response.status !== 200) {
+      throw new KluisError('download_refused', `the store answered ${response.status}`);
+    }
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        let piece = value;
+        if (skip > 0) {
+          const dropped = Math.min(skip, piece.length);
+          skip -= dropped;
+          piece = piece.subarray(dropped);
+          if (piece.length === 0) continue;
+        }
+        received += piece.length;
+        sinceFailure += piece.length;
+        if (sinceFailure >= FORGIVEN_AFTER) failures = 0;
+        yield piece;
+      }
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (++failures > resumes) throw new KluisError('network', 'the download keeps breaking off');
+      sinceFailure = 0;
+      await pause(backoff(failures), signal);
+    } finally {
+      reader.releaseLock();
+    }
+  }
+}
+
+function startsAt(response, offset) {
+  const range = /^bytes (\d+)-\d+\/\d+$/.exec(response.headers.get('content-range') || '');
+  return range !== null && Number(range[1]) === offset;
+}
+
+/**
+ * Cuts a stream of pieces into the object's header and sealed chunks. A
+ * chunk is the last exactly when the object ends after it, so one byte is
+ * read ahead; lengths are never taken from anything but the bytes.
+ */
+export async function* sealedChunks(pieces, layout) {
+  const queue = new ByteQueue();
+  let header;
+  let index = 0;
+  for await (const piece of pieces) {
+    queue.push(piece);
+    if (!header) {
+      if (queue.length < layout.header) continue;
+      header = queue.take(layout.header);
+      yield { header };
+    }
+    while (queue.length > layout.sealedChunk) {
+      yield { index, last: false, sealed: queue.take(layout.sealedChunk) };
+      index += 1;
+    }
+  }
+  if (!header) {
+    yield { header: queue.take(queue.length) }; // too short: the crate says why
+    return;
+  }
+  const sealed = queue.take(queue.length);
+  if (index > 0 && sealed.length === 16) {
+    throw new KluisError('chunk_size', 'an empty last chunk after full ones');
+  }
+  yield { index, last: true, sealed };
+}
+
+/** Bytes waiting to be cut, without copying until a cut is taken. */
+class ByteQueue {
+  constructor() {
+    this.pieces = [];
+    this.head = 0; // pieces before this index are used up
+    this.length = 0;
+  }
+
+  push(piece) {
+    if (piece.length === 0) return;
+    this.pieces.push(piece);
+    this.length += piece.length;
+  }
+
+  take(n) {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const piece = this.pieces[this.head];
+      const used = Math.min(piece.length, n - filled);
+      out.set(piece.subarray(0, used), filled);
+      filled += used;
+      if (used === piece.length) this.head += 1;
+      else this.pieces[this.head] = piece.subarray(used);
+    }
+    if (this.head > 64) {
+      this.pieces = this.pieces.slice(this.head);
+      this.head = 0;
+    }
+    this.length -= n;
+    return out;
+  }
+}
+
+let layoutPromise;
+
+/** The format's sizes, asked once of the crate in the key worker. */
+export function formatLayout() {
+  layoutPromise ??= keyWorker().call('layout');
+  return layoutPromise;
+}
+
+/**
+ * The plaintext of one file of an unlocked transfer, in order. `file` is
+ * the unlock answer's entry (`file_id`, `download`), `entry` the manifest's
+ * (`size`, `sha256`). Throws a KluisError with the crate's codes, or
+ * `file_mismatch` when the plaintext is not the one the manifest names.
+ */
+export async function* plaintext({ transfer, file, entry, signal, onBytes }) {
+  const layout = await formatLayout();
+  const pool = chunkPool();
+  const hasher = hashWorker();
+  const hashId = `${transfer}/${file.file_id}/${Math.random()}`;
+  await hasher.call('start', { id: hashId });
+  const depth = pool.size * 2;
+  const inflight = [];
+  const keyId = newKeyId();
+  let material;
+  let size = 0;
+  let hashing = true;
+  try {
+    for await (const part of sealedChunks(objectBytes(file.download, { signal }), layout)) {
+      if (part.header) {
+        material = await keyWorker().call('openFile', { transfer, file: file.file_id, header: part.header });
+        continue;
+      }
+      const opened = pool.open({ keyId, ...material, index: part.index, last: part.last, sealed: part.sealed });
+      opened.catch(() => {}); // awaited in order below; this only silences the early rejection
+      inflight.push(opened);
+      if (inflight.length >= depth) {
+        const piece = await hashed(hasher, hashId, await inflight.shift());
+        size += piece.length;
+        if (size > entry.size) throw new KluisError('file_mismatch', 'the file is larger than the manifest says');
+        onBytes?.(piece.length);
+        yield piece;
+      }
+    }
+    while (inflight.length > 0) {
+      const piece = await hashed(hasher, hashId, await inflight.shift());
+      size += piece.length;
+      if (size > entry.size) throw new KluisError('file_mismatch', 'the file is larger than the manifest says');
+      // The last piece waits for the check below before it is released.
+      if (inflight.length > 0) {
+        onBytes?.(piece.length);
+        yield piece;
+      } else {
+        const digest = await hasher.call('finish', { id: hashId });
+        hashing = false;
+        if (size !== entry.size || digest !== entry.sha256) {
+          throw new KluisError('file_mismatch', 'the file is not the one the sender sealed');
+        }
+        onBytes?.(piece.length);
+        yield piece;
+      }
+    }
+  } finally {
+    pool.forget(keyId);
+    if (hashing) hasher.call('finish', { id: hashId }).catch(() => {});
+  }
+}
+
+async function hashed(hasher, id, piece) {
+  if (piece.length === 0) return piece;
+  return hasher.call('update', { id, piece }, [piece.buffer]);
+}

@@ -1,0 +1,132 @@
+// Uploading one file of our own transfer (a reply now, the send wizard
+// next): the key worker makes the file's header and key, the chunk workers
+// seal its chunks straight from the File (read slice by slice, never
+// whole), parts of whole sealed chunks go to their presigned URLs several
+// at a time, a failed part is sent again from the same sealed bytes (never
+// sealed twice) with backoff and jitter, and the hash worker hashes the
+// plaintext for the manifest meanwhile.
+import { call, backoff, pause } from './api.js';
+import { chunkPool, hashWorker, keyWorker, newKeyId } from './pool.js';
+import { formatLayout } from './download.js';
+import { KluisError } from './chunks.js';
+
+/** Parts in flight per file: each holds one part (8 MiB) of ciphertext. */
+const PARTS_IN_FLIGHT = 3;
+/** Tries of one part before the upload fails. */
+const PART_TRIES = 6;
+
+/**
+ * Encrypts and uploads `blob` into `transfer` (whose content key the key
+ * worker holds) and returns its manifest entry.
+ */
+export async function uploadFile({ transfer, blob, name = blob.name, signal, onBytes }) {
+  const layout = await formatLayout();
+  const sealed = await keyWorker().call('sealFile', { transfer, size: blob.size });
+  const declared = await call('POST', `/api/transfers/${transfer}/files`, {
+    body: { file_id: sealed.file, ciphertext_bytes: sealed.objectBytes },
+    retry: true,
+    signal,
+  });
+  const chunksPerPart = declared.part_bytes / layout.sealedChunk;
+  const chunkCount = Math.max(1, Math.ceil(blob.size / layout.chunk));
+  if (!Number.isInteger(chunksPerPart) || declared.parts.length !== Math.ceil(chunkCount / chunksPerPart)) {
+    throw new KluisError('upload_layout', 'the server asked for parts this page cannot make');
+  }
+
+  const hasher = hashWorker();
+  const hashId = `${transfer}/${sealed.file}`;
+  await hasher.call('start', { id: hashId });
+  const hashing = hasher.call('updateBlob', { id: hashId, blob, start: 0, end: blob.size });
+  hashing.catch(() => {});
+
+  const keyId = newKeyId();
+  const part = {
+    ...sealed, keyId, blob, layout, chunksPerPart, chunkCount, signal, onBytes,
+  };
+  const etags = new Array(declared.parts.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < declared.parts.length && !signal?.aborted) {
+      const number = next++;
+      etags[number] = await uploadPart(part, number, declared.parts[number]);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, declared.parts.length) }, lane));
+    if (signal?.aborted) throw signal.reason;
+    await hashing;
+  } finally {
+    chunkPool().forget(keyId);
+  }
+  const sha256 = await hasher.call('finish', { id: hashId });
+  await call('POST', `/api/transfers/${transfer}/files/${sealed.file}/complete`, {
+    body: { parts: etags.map((etag, i) => ({ number: i + 1, etag })) },
+    retry: true,
+    signal,
+  });
+  return { id: sealed.file, name, size: blob.size, type: blob.type || '', sha256 };
+}
+
+/** Seals part `number` (0-based) and PUTs it; resolves to its ETag. */
+async function uploadPart(file, number, request) {
+  const { layout, chunksPerPart, chunkCount, blob } = file;
+  const first = number * chunksPerPart;
+  const end = Math.min(chunkCount, first + chunksPerPart);
+  const pool = chunkPool();
+  const sealing = [];
+  for (let index = first; index < end; index += 1) {
+    const start = index * layout.chunk;
+    sealing.push(pool.seal({
+      keyId: file.keyId,
+      raw: file.raw,
+      prefix: file.prefix,
+      aad: file.aad,
+      index,
+      last: index === chunkCount - 1,
+      blob,
+      start,
+      end: Math.min(blob.size, start + layout.chunk),
+    }));
+  }
+  const chunks = await Promise.all(sealing);
+  const header = number === 0 ? file.header : new Uint8Array(0);
+  const body = new Uint8Array(header.length + chunks.reduce((n, c) => n + c.length, 0));
+  body.set(header, 0);
+  let at = header.length;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  const etag = await put(request, body, file.signal);
+  file.onBytes?.(Math.min(blob.size, end * layout.chunk) - first * layout.chunk);
+  return etag;
+}
+
+/** PUTs `body` as the presigned request says, again on transient failures. */
+export async function put(request, body, signal, tries = PART_TRIES) {
+  for (let attempt = 1; ; attempt += 1) {
+    let status = 0;
+    try {
+      const response = await fetch(request.url, {
+        method: 'PUT',
+        headers: request.headers,
+        body,
+        signal,
+        credentials: 'omit',
+      });
+      status = response.status;
+      if (response.ok) {
+        const etag = response.headers.get('etag');
+        if (!etag) throw new KluisError('upload_refused', 'the store did not say what it stored');
+        return etag;
+      }
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (error instanceof KluisError) throw error;
+    }
+    const transient = status === 0 || status === 408 || status === 429 || status >= 500;
+    if (!transient) throw new KluisError('upload_refused', `the store refused a part (${status})`);
+    if (attempt >= tries) throw new KluisError('network', 'a part keeps failing to upload');
+    await pause(backoff(attempt), signal);
+  }
+}
