@@ -161,21 +161,36 @@ export function formatLayout() {
  * the unlock answer's entry (`file_id`, `download`), `entry` the manifest's
  * (`size`, `sha256`). Throws a KluisError with the crate's codes, or
  * `file_mismatch` when the plaintext is not the one the manifest names.
+ * `pieces` replaces the download with bytes from elsewhere (the browser
+ * benchmark reads a local Blob, to time the pipeline without a network).
  */
-export async function* plaintext({ transfer, file, entry, signal, onBytes }) {
+export async function* plaintext({ transfer, file, entry, signal, onBytes, pieces }) {
   const layout = await formatLayout();
   const pool = chunkPool();
-  const hasher = hashWorker();
-  const hashId = `${transfer}/${file.file_id}/${Math.random()}`;
-  await hasher.call('start', { id: hashId });
+  const hash = new OrderedHash(`${transfer}/${file.file_id}/${Math.random()}`);
+  await hash.start();
   const depth = pool.size * 2;
   const inflight = [];
   const keyId = newKeyId();
   let material;
   let size = 0;
-  let hashing = true;
+  // Every piece but the last is released as soon as it is opened; the last
+  // waits for the size and digest check.
+  const release = async (piece, last) => {
+    size += piece.length;
+    if (size > entry.size) throw new KluisError('file_mismatch', 'the file is larger than the manifest says');
+    await hash.update(piece);
+    if (last) {
+      const digest = await hash.finish();
+      if (size !== entry.size || digest !== entry.sha256) {
+        throw new KluisError('file_mismatch', 'the file is not the one the sender sealed');
+      }
+    }
+    onBytes?.(piece.length);
+    return piece;
+  };
   try {
-    for await (const part of sealedChunks(objectBytes(file.download, { signal }), layout)) {
+    for await (const part of sealedChunks(pieces ?? objectBytes(file.download, { signal }), layout)) {
       if (part.header) {
         material = await keyWorker().call('openFile', { transfer, file: file.file_id, header: part.header });
         continue;
@@ -183,39 +198,52 @@ export async function* plaintext({ transfer, file, entry, signal, onBytes }) {
       const opened = pool.open({ keyId, ...material, index: part.index, last: part.last, sealed: part.sealed });
       opened.catch(() => {}); // awaited in order below; this only silences the early rejection
       inflight.push(opened);
-      if (inflight.length >= depth) {
-        const piece = await hashed(hasher, hashId, await inflight.shift());
-        size += piece.length;
-        if (size > entry.size) throw new KluisError('file_mismatch', 'the file is larger than the manifest says');
-        onBytes?.(piece.length);
-        yield piece;
-      }
+      if (inflight.length >= depth) yield await release(await inflight.shift(), false);
     }
-    while (inflight.length > 0) {
-      const piece = await hashed(hasher, hashId, await inflight.shift());
-      size += piece.length;
-      if (size > entry.size) throw new KluisError('file_mismatch', 'the file is larger than the manifest says');
-      // The last piece waits for the check below before it is released.
-      if (inflight.length > 0) {
-        onBytes?.(piece.length);
-        yield piece;
-      } else {
-        const digest = await hasher.call('finish', { id: hashId });
-        hashing = false;
-        if (size !== entry.size || digest !== entry.sha256) {
-          throw new KluisError('file_mismatch', 'the file is not the one the sender sealed');
-        }
-        onBytes?.(piece.length);
-        yield piece;
-      }
-    }
+    while (inflight.length > 0) yield await release(await inflight.shift(), inflight.length === 0);
   } finally {
     pool.forget(keyId);
-    if (hashing) hasher.call('finish', { id: hashId }).catch(() => {});
+    hash.abandon();
   }
 }
 
-async function hashed(hasher, id, piece) {
-  if (piece.length === 0) return piece;
-  return hasher.call('update', { id, piece }, [piece.buffer]);
+/**
+ * SHA-256 in the hash worker of pieces given in order. Each piece is
+ * copied to the worker without waiting for the hash, so hashing runs beside
+ * decryption; at most `QUEUED` copies wait there, which bounds memory.
+ */
+class OrderedHash {
+  static QUEUED = 8;
+
+  constructor(id) {
+    this.id = id;
+    this.queued = [];
+    this.open = false;
+  }
+
+  async start() {
+    await hashWorker().call('start', { id: this.id });
+    this.open = true;
+  }
+
+  async update(piece) {
+    if (piece.length === 0) return;
+    const copy = piece.slice();
+    const done = hashWorker().call('update', { id: this.id, piece: copy }, [copy.buffer]);
+    done.catch(() => {});
+    this.queued.push(done);
+    if (this.queued.length > OrderedHash.QUEUED) await this.queued.shift();
+  }
+
+  async finish() {
+    await Promise.all(this.queued.splice(0));
+    this.open = false;
+    return hashWorker().call('finish', { id: this.id });
+  }
+
+  /** Drops an unfinished hash (a failed or cancelled download). */
+  abandon() {
+    if (this.open) hashWorker().call('finish', { id: this.id }).catch(() => {});
+    this.open = false;
+  }
 }

@@ -26,9 +26,9 @@ class ChunkPool {
     return this.workers.reduce((best, w) => (w.busy < best.busy ? w : best));
   }
 
-  /** Seals one chunk read from a Blob; resolves to the sealed bytes. */
-  seal(args) {
-    return this.pick().call('seal', args);
+  /** Seals the chunks of one upload part read from a Blob; resolves to the part's bytes. */
+  sealPart(args) {
+    return this.pick().call('sealPart', args);
   }
 
   /** Opens one sealed chunk (its buffer is transferred away). */

@@ -1,8 +1,8 @@
 // Uploading one file of our own transfer (a reply now, the send wizard
 // next): the key worker makes the file's header and key, the chunk workers
 // seal its chunks straight from the File (read slice by slice, never
-// whole), parts of whole sealed chunks go to their presigned URLs several
-// at a time, a failed part is sent again from the same sealed bytes (never
+// whole, one part per worker at a time), parts of whole sealed chunks go
+// to their presigned URLs several at a time, a failed part is sent again from the same sealed bytes (never
 // sealed twice) with backoff and jitter, and the hash worker hashes the
 // plaintext for the manifest meanwhile.
 import { call, backoff, pause } from './api.js';
@@ -69,37 +69,38 @@ export async function uploadFile({ transfer, blob, name = blob.name, signal, onB
 
 /** Seals part `number` (0-based) and PUTs it; resolves to its ETag. */
 async function uploadPart(file, number, request) {
+  const body = await sealPart(file, number);
+  const etag = await put(request, body, file.signal);
   const { layout, chunksPerPart, chunkCount, blob } = file;
   const first = number * chunksPerPart;
   const end = Math.min(chunkCount, first + chunksPerPart);
-  const pool = chunkPool();
-  const sealing = [];
-  for (let index = first; index < end; index += 1) {
-    const start = index * layout.chunk;
-    sealing.push(pool.seal({
-      keyId: file.keyId,
-      raw: file.raw,
-      prefix: file.prefix,
-      aad: file.aad,
-      index,
-      last: index === chunkCount - 1,
-      blob,
-      start,
-      end: Math.min(blob.size, start + layout.chunk),
-    }));
-  }
-  const chunks = await Promise.all(sealing);
-  const header = number === 0 ? file.header : new Uint8Array(0);
-  const body = new Uint8Array(header.length + chunks.reduce((n, c) => n + c.length, 0));
-  body.set(header, 0);
-  let at = header.length;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
-  }
-  const etag = await put(request, body, file.signal);
   file.onBytes?.(Math.min(blob.size, end * layout.chunk) - first * layout.chunk);
   return etag;
+}
+
+/**
+ * The ciphertext of part `number` (0-based) of `file`: one chunk worker
+ * reads the part's slice of the Blob and seals its chunks (parts in flight
+ * spread over the pool); part 0 starts with the header. `file` is what `sealFile` gave plus `{keyId, blob,
+ * layout, chunksPerPart, chunkCount}`.
+ */
+export async function sealPart(file, number) {
+  const { layout, chunksPerPart, chunkCount, blob } = file;
+  const first = number * chunksPerPart;
+  const end = Math.min(chunkCount, first + chunksPerPart);
+  return chunkPool().sealPart({
+    keyId: file.keyId,
+    raw: file.raw,
+    prefix: file.prefix,
+    aad: file.aad,
+    blob,
+    start: first * layout.chunk,
+    end: Math.min(blob.size, end * layout.chunk),
+    first,
+    lastIndex: chunkCount - 1,
+    chunk: layout.chunk,
+    header: number === 0 ? file.header : null,
+  });
 }
 
 /** PUTs `body` as the presigned request says, again on transient failures. */

@@ -170,7 +170,7 @@ byId('unlock').addEventListener('submit', async (event) => {
   } catch (failure) {
     status.textContent = '';
     if (failure instanceof ApiError && failure.code === 'wrong_password') {
-      error.textContent = t('wrongPassword', failure.attemptsLeft ?? 0);
+      error.textContent = t('wrongPassword', failure.attemptsLeft);
       input.setAttribute('aria-invalid', 'true');
       input.select();
       input.focus();

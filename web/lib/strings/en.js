@@ -31,7 +31,8 @@ export default {
   open: 'Open',
   checkingPassword: 'Checking the password…',
   passwordMissing: 'Type the password first.',
-  wrongPassword: (n) => `That password is not right. ${n === 1 ? '1 more attempt' : `${n} more attempts`} before the transfer locks.`,
+  wrongPassword: (n) => (n === undefined ? 'That password is not right.'
+    : `That password is not right. ${n === 1 ? '1 more attempt' : `${n} more attempts`} before the transfer locks.`),
   lockedTitle: 'This transfer is locked',
   lockedText: 'The password was typed wrong too often, so the files can no longer be opened. The sender has been told. Ask them to send the files again.',
   goneTitle: 'This transfer is no longer available',

@@ -31,7 +31,8 @@ export default {
   open: 'Openen',
   checkingPassword: 'Het wachtwoord wordt gecontroleerd…',
   passwordMissing: 'Typ eerst het wachtwoord.',
-  wrongPassword: (n) => `Dat wachtwoord klopt niet. Nog ${n === 1 ? '1 poging' : `${n} pogingen`} voordat de overdracht wordt geblokkeerd.`,
+  wrongPassword: (n) => (n === undefined ? 'Dat wachtwoord klopt niet.'
+    : `Dat wachtwoord klopt niet. Nog ${n === 1 ? '1 poging' : `${n} pogingen`} voordat de overdracht wordt geblokkeerd.`),
   lockedTitle: 'Deze overdracht is geblokkeerd',
   lockedText: 'Het wachtwoord is te vaak verkeerd ingevuld, dus de bestanden kunnen niet meer worden geopend. De afzender is op de hoogte gebracht. Vraag de afzender de bestanden opnieuw te sturen.',
   goneTitle: 'Deze overdracht is niet meer beschikbaar',

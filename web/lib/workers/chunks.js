@@ -14,14 +14,30 @@ function key(id, raw) {
 }
 
 serve({
-  /** Seals plaintext chunk `index`, read here from `blob` [start, end). */
-  async seal({ keyId, raw, prefix, aad, index, last, blob, start, end }) {
+  /**
+   * Seals the chunks `first`… of one upload part, read here from `blob`
+   * [start, end) in one go, into one buffer (after `header`, for part 0):
+   * one read and one message per part, not per chunk.
+   */
+  async sealPart({ keyId, raw, prefix, aad, blob, start, end, first, lastIndex, chunk, header }) {
     const plaintext = new Uint8Array(await blob.slice(start, end).arrayBuffer());
     if (plaintext.length !== end - start) {
       throw Object.assign(new Error('the file changed while it was read'), { code: 'file_changed' });
     }
-    const sealed = await sealChunk(await key(keyId, raw), prefix, aad, index, last, plaintext);
-    return { result: sealed, transfer: [sealed.buffer] };
+    const count = Math.max(1, Math.ceil(plaintext.length / chunk));
+    const headerLength = header ? header.length : 0;
+    const part = new Uint8Array(headerLength + plaintext.length + 16 * count);
+    if (header) part.set(header, 0);
+    const fileKey = await key(keyId, raw);
+    let at = headerLength;
+    for (let i = 0; i < count; i += 1) {
+      const index = first + i;
+      const piece = plaintext.subarray(i * chunk, Math.min(plaintext.length, (i + 1) * chunk));
+      const sealed = await sealChunk(fileKey, prefix, aad, index, index === lastIndex, piece);
+      part.set(sealed, at);
+      at += sealed.length;
+    }
+    return { result: part, transfer: [part.buffer] };
   },
 
   /** Opens sealed chunk `index`; the tag check failing is `chunk_authentication`. */

@@ -1,6 +1,7 @@
 // The hash worker: SHA-256 of plaintext as it streams by (the crate's
 // incremental SHA-256 in WebAssembly; WebCrypto digests only whole
-// buffers). Pieces come in order and go back, so no copy is kept.
+// buffers). Pieces come in order; a file being uploaded is read here
+// directly from its Blob.
 import init, { Sha256 } from '../../pkg/kluis_crypto_wasm.js';
 import { serve } from '../rpc.js';
 
@@ -14,10 +15,10 @@ serve({
     return {};
   },
 
-  /** Adds `piece` to hash `id` and hands the buffer back. */
+  /** Adds `piece` (a copy the page gave away) to hash `id`. */
   async update({ id, piece }) {
     running.get(id).update(piece);
-    return { result: piece, transfer: [piece.buffer] };
+    return {};
   },
 
   /** Hashes `blob` [start, end) in 1 MiB steps, read here. */
