@@ -298,6 +298,46 @@ test('a partner replies with two files and the sender receives them byte for byt
   }
 });
 
+test('a reply whose upload fails part-way is sent by trying again, without sending a stored part twice', async () => {
+  const { sent, partners, staff } = await sendTwoFiles();
+  const big = path.join(work, 'twee-delen.bin');
+  writeFileSync(big, Buffer.alloc(9_500_000).map((_, i) => (i * 31 + 5) % 256));
+  const { context, page, watch } = await openPage(sent.links[partners[1]]);
+  await unlock(page, PASSWORD);
+  await shown(page, 'content');
+  await page.fill('#reply-name', 'Cy Partner');
+  await page.setInputFiles('#reply-files', [big]);
+  // The store refuses the second part once: the first attempt fails.
+  const puts = [];
+  let refused = 0;
+  await page.route('**/objects/**', async (route) => {
+    const url = new URL(route.request().url());
+    if (route.request().method() !== 'PUT') return route.continue();
+    const part = url.searchParams.get('part');
+    puts.push(part);
+    if (part === '2' && refused === 0) {
+      refused += 1;
+      return route.fulfill({ status: 403, contentType: 'application/json', body: '{"code":"signature_invalid","message":"refused"}' });
+    }
+    return route.continue();
+  });
+  await page.click('#send-reply');
+  await waitForText(page, '#reply-error', /could not be sent/);
+  assert.deepEqual([...puts].sort(), ['1', '2'], 'both parts were tried once');
+  await screenshot(page, 'retrieve-7b-reply-failed');
+  await page.click('#send-reply');
+  await waitForText(page, '#reply-status', /has been sent to Ada Lovelace/);
+  assert.deepEqual([...puts].sort(), ['1', '2', '2'], 'only the refused part is sent again');
+  watch.assertClean();
+  await context.close();
+
+  const notices = await fixture.mails(staff);
+  const reply = notices.map((m) => /http:\/\/\S+\/retrieve\/\S+/.exec(m.text)?.[0]).filter(Boolean).pop();
+  const received = await fixture.receive({ link: reply, password: PASSWORD, out: path.join(work, 'reply-resumed') });
+  assert.equal(received.files.length, 1);
+  assert.equal(received.files[0].sha256, (await sha256File(big)).sha256, 'the resumed upload arrives byte for byte');
+});
+
 test('too many wrong passwords lock the transfer, and the page says so', async () => {
   const { sent, partners } = await sendTwoFiles();
   const { context, page, watch } = await openPage(sent.links[partners[0]]);

@@ -87,7 +87,7 @@ function startsAt(response, offset) {
  * chunk is the last exactly when the object ends after it, so one byte is
  * read ahead; lengths are never taken from anything but the bytes.
  */
-export async function* sealedChunks(pieces, layout) {
+export async function* sealedChunks(pieces, layout, spares = new Spares()) {
   const queue = new ByteQueue();
   let header;
   let index = 0;
@@ -99,7 +99,7 @@ export async function* sealedChunks(pieces, layout) {
       yield { header };
     }
     while (queue.length > layout.sealedChunk) {
-      yield { index, last: false, sealed: queue.take(layout.sealedChunk) };
+      yield { index, last: false, sealed: queue.take(layout.sealedChunk, spares.get(layout.sealedChunk)) };
       index += 1;
     }
   }
@@ -128,8 +128,9 @@ class ByteQueue {
     this.length += piece.length;
   }
 
-  take(n) {
-    const out = new Uint8Array(n);
+  /** The next `n` bytes, in `into` (a recycled buffer of `n` bytes) or a new one. */
+  take(n, into = new Uint8Array(n)) {
+    const out = into;
     let filled = 0;
     while (filled < n) {
       const piece = this.pieces[this.head];
@@ -145,6 +146,30 @@ class ByteQueue {
     }
     this.length -= n;
     return out;
+  }
+}
+
+/**
+ * Buffers of one size handed back by the workers, to be filled again.
+ * Every chunk of a download would otherwise leave a few buffers of 256 KiB
+ * in some worker's heap until its next collection, and with several heaps
+ * collecting lazily that garbage, not the file, sets the page's memory.
+ */
+export class Spares {
+  static KEEP = 16;
+
+  constructor() {
+    this.free = [];
+  }
+
+  /** A buffer of `n` bytes: a recycled one if there is one of that size. */
+  get(n) {
+    const i = this.free.findIndex((b) => b.byteLength === n);
+    return i >= 0 ? this.free.splice(i, 1)[0] : new Uint8Array(n);
+  }
+
+  put(buffer) {
+    if (buffer && this.free.length < Spares.KEEP) this.free.push(new Uint8Array(buffer.buffer));
   }
 }
 
@@ -167,7 +192,8 @@ export function formatLayout() {
 export async function* plaintext({ transfer, file, entry, signal, onBytes, pieces }) {
   const layout = await formatLayout();
   const pool = chunkPool();
-  const hash = new OrderedHash(`${transfer}/${file.file_id}/${Math.random()}`);
+  const spares = new Spares();
+  const hash = new OrderedHash(`${transfer}/${file.file_id}/${Math.random()}`, spares);
   await hash.start();
   const depth = pool.size * 2;
   const inflight = [];
@@ -176,7 +202,9 @@ export async function* plaintext({ transfer, file, entry, signal, onBytes, piece
   let size = 0;
   // Every piece but the last is released as soon as it is opened; the last
   // waits for the size and digest check.
-  const release = async (piece, last) => {
+  const release = async (opened, last) => {
+    const { plaintext: piece, spare } = await opened;
+    spares.put(spare);
     size += piece.length;
     if (size > entry.size) throw new KluisError('file_mismatch', 'the file is larger than the manifest says');
     await hash.update(piece);
@@ -190,7 +218,8 @@ export async function* plaintext({ transfer, file, entry, signal, onBytes, piece
     return piece;
   };
   try {
-    for await (const part of sealedChunks(pieces ?? objectBytes(file.download, { signal }), layout)) {
+    const source = pieces ?? objectBytes(file.download, { signal });
+    for await (const part of sealedChunks(source, layout, spares)) {
       if (part.header) {
         material = await keyWorker().call('openFile', { transfer, file: file.file_id, header: part.header });
         continue;
@@ -198,9 +227,9 @@ export async function* plaintext({ transfer, file, entry, signal, onBytes, piece
       const opened = pool.open({ keyId, ...material, index: part.index, last: part.last, sealed: part.sealed });
       opened.catch(() => {}); // awaited in order below; this only silences the early rejection
       inflight.push(opened);
-      if (inflight.length >= depth) yield await release(await inflight.shift(), false);
+      if (inflight.length >= depth) yield await release(inflight.shift(), false);
     }
-    while (inflight.length > 0) yield await release(await inflight.shift(), inflight.length === 0);
+    while (inflight.length > 0) yield await release(inflight.shift(), inflight.length === 0);
   } finally {
     pool.forget(keyId);
     hash.abandon();
@@ -215,8 +244,9 @@ export async function* plaintext({ transfer, file, entry, signal, onBytes, piece
 class OrderedHash {
   static QUEUED = 8;
 
-  constructor(id) {
+  constructor(id, spares) {
     this.id = id;
+    this.spares = spares;
     this.queued = [];
     this.open = false;
   }
@@ -228,8 +258,10 @@ class OrderedHash {
 
   async update(piece) {
     if (piece.length === 0) return;
-    const copy = piece.slice();
-    const done = hashWorker().call('update', { id: this.id, piece: copy }, [copy.buffer]);
+    const copy = this.spares.get(piece.length);
+    copy.set(piece);
+    const done = hashWorker().call('update', { id: this.id, piece: copy }, [copy.buffer])
+      .then((back) => this.spares.put(back));
     done.catch(() => {});
     this.queued.push(done);
     if (this.queued.length > OrderedHash.QUEUED) await this.queued.shift();

@@ -1,10 +1,14 @@
 // Uploading one file of our own transfer (a reply now, the send wizard
-// next): the key worker makes the file's header and key, the chunk workers
-// seal its chunks straight from the File (read slice by slice, never
-// whole, one part per worker at a time), parts of whole sealed chunks go
-// to their presigned URLs several at a time, a failed part is sent again from the same sealed bytes (never
-// sealed twice) with backoff and jitter, and the hash worker hashes the
-// plaintext for the manifest meanwhile.
+// next): the key worker makes the file's header and key; the chunk workers
+// seal it straight from the File (read one part at a time, never whole,
+// each part by one worker); parts of whole sealed chunks go to their
+// presigned URLs three at a time; a failed part is sent again from the same
+// sealed bytes with backoff and jitter; the hash worker hashes the
+// plaintext for the manifest meanwhile. An upload that fails keeps what it
+// did in its `progress` object: tried again, it re-declares the same file
+// (the API hands out fresh URLs for the same upload) and sends only the
+// parts not yet stored, sealed with the same key and nonce prefix, so no
+// stored part is encrypted or sent twice.
 import { call, backoff, pause } from './api.js';
 import { chunkPool, hashWorker, keyWorker, newKeyId } from './pool.js';
 import { formatLayout } from './download.js';
@@ -17,11 +21,17 @@ const PART_TRIES = 6;
 
 /**
  * Encrypts and uploads `blob` into `transfer` (whose content key the key
- * worker holds) and returns its manifest entry.
+ * worker holds) and returns its manifest entry. `progress` (an object the
+ * caller keeps per file) carries a failed attempt's work into the next.
  */
-export async function uploadFile({ transfer, blob, name = blob.name, signal, onBytes }) {
+export async function uploadFile({ transfer, blob, name = blob.name, signal, onBytes, progress = {} }) {
+  if (progress.entry) {
+    onBytes?.(blob.size);
+    return progress.entry;
+  }
   const layout = await formatLayout();
-  const sealed = await keyWorker().call('sealFile', { transfer, size: blob.size });
+  progress.sealed ??= await keyWorker().call('sealFile', { transfer, size: blob.size });
+  const { sealed } = progress;
   const declared = await call('POST', `/api/transfers/${transfer}/files`, {
     body: { file_id: sealed.file, ciphertext_bytes: sealed.objectBytes },
     retry: true,
@@ -34,47 +44,61 @@ export async function uploadFile({ transfer, blob, name = blob.name, signal, onB
   }
 
   const hasher = hashWorker();
-  const hashId = `${transfer}/${sealed.file}`;
-  await hasher.call('start', { id: hashId });
-  const hashing = hasher.call('updateBlob', { id: hashId, blob, start: 0, end: blob.size });
-  hashing.catch(() => {});
+  const hashId = `${transfer}/${sealed.file}/${Math.random()}`;
+  let hashing = Promise.resolve();
+  if (!progress.sha256) {
+    await hasher.call('start', { id: hashId });
+    hashing = hasher.call('updateBlob', { id: hashId, blob, start: 0, end: blob.size })
+      .then(() => hasher.call('finish', { id: hashId }))
+      .then((digest) => { progress.sha256 = digest; });
+    hashing.catch(() => {});
+  }
 
   const keyId = newKeyId();
   const part = {
     ...sealed, keyId, blob, layout, chunksPerPart, chunkCount, signal, onBytes,
   };
-  const etags = new Array(declared.parts.length);
-  let next = 0;
+  progress.etags ??= new Array(declared.parts.length);
+  const { etags } = progress;
+  const missing = [];
+  for (let number = 0; number < declared.parts.length; number += 1) {
+    if (etags[number]) onBytes?.(partPlaintextBytes(part, number));
+    else missing.push(number);
+  }
   const lane = async () => {
-    while (next < declared.parts.length && !signal?.aborted) {
-      const number = next++;
+    while (missing.length > 0 && !signal?.aborted) {
+      const number = missing.shift();
       etags[number] = await uploadPart(part, number, declared.parts[number]);
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, declared.parts.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, missing.length) }, lane));
     if (signal?.aborted) throw signal.reason;
     await hashing;
   } finally {
     chunkPool().forget(keyId);
   }
-  const sha256 = await hasher.call('finish', { id: hashId });
   await call('POST', `/api/transfers/${transfer}/files/${sealed.file}/complete`, {
     body: { parts: etags.map((etag, i) => ({ number: i + 1, etag })) },
     retry: true,
     signal,
   });
-  return { id: sealed.file, name, size: blob.size, type: blob.type || '', sha256 };
+  progress.entry = { id: sealed.file, name, size: blob.size, type: blob.type || '', sha256: progress.sha256 };
+  return progress.entry;
+}
+
+/** The plaintext bytes part `number` carries. */
+function partPlaintextBytes({ layout, chunksPerPart, chunkCount, blob }, number) {
+  const first = number * chunksPerPart;
+  const end = Math.min(chunkCount, first + chunksPerPart);
+  return Math.min(blob.size, end * layout.chunk) - first * layout.chunk;
 }
 
 /** Seals part `number` (0-based) and PUTs it; resolves to its ETag. */
 async function uploadPart(file, number, request) {
   const body = await sealPart(file, number);
   const etag = await put(request, body, file.signal);
-  const { layout, chunksPerPart, chunkCount, blob } = file;
-  const first = number * chunksPerPart;
-  const end = Math.min(chunkCount, first + chunksPerPart);
-  file.onBytes?.(Math.min(blob.size, end * layout.chunk) - first * layout.chunk);
+  file.onBytes?.(partPlaintextBytes(file, number));
   return etag;
 }
 

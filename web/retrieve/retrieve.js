@@ -32,6 +32,7 @@ const state = {
   problem: null,
   replyFiles: [],
   replyRequest: null,
+  uploads: new Map(),
 };
 
 translate();
@@ -438,7 +439,11 @@ byId('reply-form').addEventListener('submit', async (event) => {
     await keyWorker().call('reusePassword', { from: state.id, transfer: reply });
     const entries = [];
     for (const file of files) {
-      entries.push(await uploadFile({ transfer: reply, blob: file, signal, onBytes: (n) => progress.add(n) }));
+      // What an earlier, failed attempt stored of this file is kept.
+      if (!state.uploads.has(file)) state.uploads.set(file, {});
+      entries.push(await uploadFile({
+        transfer: reply, blob: file, signal, onBytes: (n) => progress.add(n), progress: state.uploads.get(file),
+      }));
     }
     announce(status, t('replySealing'));
     const key = await keyWorker().call('seal', {
@@ -451,6 +456,7 @@ byId('reply-form').addEventListener('submit', async (event) => {
     keyWorker().call('forget', { transfer: reply });
     state.replyFiles = [];
     state.replyRequest = null;
+    state.uploads = new Map();
     byId('reply-message').value = '';
     renderChosen();
     announce(status, t('replySent', state.info.sender.name));

@@ -15,10 +15,10 @@ serve({
     return {};
   },
 
-  /** Adds `piece` (a copy the page gave away) to hash `id`. */
+  /** Adds `piece` (a copy) to hash `id` and hands its buffer back for reuse. */
   async update({ id, piece }) {
     running.get(id).update(piece);
-    return {};
+    return { result: piece, transfer: [piece.buffer] };
   },
 
   /** Hashes `blob` [start, end) in 1 MiB steps, read here. */

@@ -75,12 +75,15 @@ serve({
     return {};
   },
 
-  /** The password of an unlocked transfer, reused for its reply. */
+  /**
+   * The password of an unlocked transfer, reused for its reply. Asked
+   * again for the same reply (a retry), the reply keeps its content key:
+   * what was uploaded under it stays valid.
+   */
   async reusePassword({ from, transfer }) {
     await ready;
     const { password } = held(from);
-    forget(transfer);
-    transfers.set(transfer, { content: ContentKey.generate(), password });
+    if (!transfers.has(transfer)) transfers.set(transfer, { content: ContentKey.generate(), password });
     return {};
   },
 
