@@ -53,6 +53,15 @@ pub fn ciphertext_length(plaintext_len: f64) -> Result<f64, JsError> {
         .ok_or_else(|| js_error(kluis_crypto::Error::FileTooLarge))
 }
 
+/// The plaintext size a file object of `object_len` bytes holds (what the
+/// sender's status page shows), or an error for a size no file has.
+#[wasm_bindgen(js_name = plaintextLength)]
+pub fn plaintext_length(object_len: f64) -> Result<f64, JsError> {
+    kluis_crypto::plaintext_len(object_len as u64)
+        .map(|n| n as f64)
+        .ok_or_else(|| js_error(kluis_crypto::Error::InvalidEncoding("file object size")))
+}
+
 /// A new dictatable password (7 groups of 3, ≈ 104 bits).
 #[wasm_bindgen(js_name = generatePassword)]
 pub fn generate_password() -> Result<String, JsError> {

@@ -6,7 +6,7 @@
 // key's raw bytes, a wrapped key).
 import init, {
   derivePasswordKeys, ContentKey, generateSalt, newFileId, chunkAad, ciphertextLength,
-  chunkSize, sealedChunkSize, headerLength,
+  chunkSize, sealedChunkSize, headerLength, plaintextLength,
 } from '../../pkg/kluis_crypto_wasm.js';
 import { serve } from '../rpc.js';
 import { encode, decode } from '../b64.js';
@@ -34,6 +34,18 @@ serve({
   async layout() {
     await ready;
     return { chunk: chunkSize(), sealedChunk: sealedChunkSize(), header: headerLength() };
+  },
+
+  /** The plaintext sizes of file objects of the given sizes (null for an impossible size). */
+  async plaintextLengths({ sizes }) {
+    await ready;
+    return sizes.map((n) => {
+      try {
+        return plaintextLength(n);
+      } catch {
+        return null;
+      }
+    });
   },
 
   /** Argon2id + HKDF for `transfer`: the auth key to present. */
