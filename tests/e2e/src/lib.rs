@@ -8,6 +8,8 @@
 //! `tests/moto.rs`) start one runner per test and call every scenario in
 //! [`scenarios`].
 
+pub mod embedded;
+pub mod fixture;
 pub mod scenarios;
 
 /// Declares one test per scenario, each on a fresh environment from
@@ -166,9 +168,18 @@ pub fn mail_to<E: Environment>(env: &E, to: &str, subject: &str) -> Mail {
         .unwrap_or_else(|| panic!("no mail to {to} with {subject:?} in its subject"))
 }
 
-/// The six-digit code in the newest code mail to `email`. Blocking.
+/// The subjects of the code mail, in English and in Dutch (a send's
+/// language is its code mail's language).
+const CODE_SUBJECTS: [&str; 2] = ["verification code", "verificatiecode"];
+
+/// The six-digit code in the newest code mail to `email`, in either
+/// language. Blocking.
 pub fn code_for<E: Environment>(env: &E, email: &str) -> Zeroizing<String> {
-    let mail = mail_to(env, email, "verification code");
+    let mail = env
+        .mails()
+        .into_iter()
+        .rfind(|m| m.to.iter().any(|t| t == email) && CODE_SUBJECTS.iter().any(|s| m.subject.contains(s)))
+        .unwrap_or_else(|| panic!("no code mail to {email}"));
     let code = mail
         .text
         .split(|c: char| !c.is_ascii_digit())
@@ -193,9 +204,30 @@ pub fn link_in(mail: &Mail, base: &str, segment: &str) -> String {
 
 /// Deterministic test bytes, different per seed.
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| ((i * 31 + 7) as u8).wrapping_add(seed) ^ ((i >> 11) as u8))
-        .collect()
+    (0..len).map(|i| pattern_byte(i as u64, seed)).collect()
+}
+
+/// Byte `i` of [`pattern`] with `seed`: a function of the position alone,
+/// so a file of any size can be written piece by piece (see
+/// [`write_pattern`]) and still equal `pattern(len, seed)`.
+pub fn pattern_byte(i: u64, seed: u8) -> u8 {
+    (i.wrapping_mul(31).wrapping_add(7) as u8).wrapping_add(seed) ^ ((i >> 11) as u8)
+}
+
+/// Writes `len` bytes of [`pattern`] with `seed` to `out` in bounded
+/// memory (1 GiB test files are written this way).
+pub fn write_pattern(out: &mut impl std::io::Write, len: u64, seed: u8) -> std::io::Result<()> {
+    const PIECE: u64 = 1 << 20;
+    let mut piece = Vec::with_capacity(PIECE as usize);
+    let mut at = 0;
+    while at < len {
+        let end = len.min(at + PIECE);
+        piece.clear();
+        piece.extend((at..end).map(|i| pattern_byte(i, seed)));
+        out.write_all(&piece)?;
+        at = end;
+    }
+    Ok(())
 }
 
 /// Every file under `dir`, recursively.
@@ -210,4 +242,18 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_pattern_writes_pattern_across_its_pieces() {
+        let len = (1 << 20) + 4_099;
+        let mut written = Vec::new();
+        write_pattern(&mut written, len as u64, 9).expect("written");
+        assert!(written == pattern(len, 9));
+        assert_ne!(pattern(64, 1), pattern(64, 2), "seeds differ");
+    }
 }
