@@ -142,6 +142,18 @@ export async function startFixture({ web } = {}) {
   };
 }
 
+/**
+ * The links to `{base}{segment}` in `mails` (the `mails` command's list,
+ * oldest first), in order, as the mails spell them: e.g. the retrieval
+ * link of a reply from the page is the `/retrieve/` link in the sender's
+ * newest mail.
+ */
+export function linksIn(mails, base, segment = '/retrieve/') {
+  const escaped = `${base}${segment}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`${escaped}[^\\s<>"')]+`, 'g');
+  return mails.flatMap((mail) => mail.text.match(pattern) ?? []);
+}
+
 // ---------------------------------------------------------------- browser
 
 // Each launch carries a marker switch, so its processes can be told from
