@@ -69,6 +69,7 @@ function failFromApi(error) {
     case 'field_missing':
     case 'malformed':
     case 'session_invalid':
+    case 'token_invalid':
       return fail('notFound');
     default: return fail(error?.status === 0 ? 'network' : 'unexpected');
   }
