@@ -80,7 +80,10 @@ export async function startFixture({ web } = {}) {
     pending.clear();
   };
   child.on('error', fail);
-  const exit = new Promise((resolve) => child.on('exit', (code, signal) => {
+  // A write to a fixture that died fails with EPIPE; its exit says why.
+  child.stdin.on('error', () => {});
+  // 'close', not 'exit': every answer line it wrote has been read by then.
+  const exit = new Promise((resolve) => child.on('close', (code, signal) => {
     exited = { code, signal };
     fail(new Error(`the fixture exited (${signal ?? code})`));
     resolve(exited);

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -172,6 +172,15 @@ describe('the fixture', { timeout: 180_000 }, () => {
       { kind: 'api', status: 403, code: 'no_internal_party' },
     );
     assert.ok(Array.isArray(await fixture.mails()));
+  });
+
+  test('a stopped fixture removes its data folder and refuses commands', async () => {
+    const other = await startFixture();
+    assert.ok(existsSync(other.data));
+    assert.notEqual(other.base, fixture.base);
+    assert.deepEqual(await other.stop(), { code: 0, signal: null });
+    assert.equal(existsSync(other.data), false, 'the data folder is removed');
+    await assert.rejects(other.mails(), /exited/);
   });
 });
 
