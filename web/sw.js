@@ -63,11 +63,16 @@ function pieces(port) {
   }, { highWaterMark: 2 });
 }
 
+/** `encodeURIComponent` plus the characters RFC 5987 does not allow bare. */
+function rfc5987(text) {
+  return encodeURIComponent(text).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 function headers({ name, size, type }) {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   const result = {
     'content-type': type || 'application/octet-stream',
-    'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+    'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${rfc5987(name)}`,
     'x-content-type-options': 'nosniff',
   };
   if (Number.isSafeInteger(size)) result['content-length'] = String(size);

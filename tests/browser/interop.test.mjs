@@ -171,6 +171,14 @@ test('every must-fail vector on a file, the manifest or the wrapped key fails in
   assert.ok(run >= 18, `the cases ran (${run})`);
 });
 
+test('an empty chunk appended after a full last one is reported in order, as trailing data', async () => {
+  await unlockInPage();
+  const file = vector.files[4]; // exactly one full chunk
+  served.set('padded.kluis', Buffer.concat([readFileSync(path.join(transferDir, file.object)), Buffer.alloc(16)]));
+  const got = await decryptInPage('padded.kluis', file.id, vector.manifest.files[4]);
+  assert.equal(got.error, 'trailing_data', 'chunk 0, sealed as the last, fails first (docs/format.md, "Decrypting")');
+});
+
 test('a plaintext that is not the one the manifest names is refused before its last byte', async () => {
   await unlockInPage();
   const file = vector.files[6];

@@ -115,10 +115,17 @@ test('in Dutch at 360 px, and a locked transfer says why', async () => {
   await checkA11y(page, 'manage-nl-360');
   watch.assertClean();
 
+  await page.click('#language');
+  assert.equal(await page.textContent('h1'), 'Your transfer');
+  assert.match(await row(page, partners[1]), /Not downloaded yet/, 'the recipients are redrawn in English');
+  await page.click('#language');
+
   await fixture.lock(sent.links[partners[0]]);
   await page.reload();
   await shown(page, 'problem');
   assert.equal(await page.textContent('#problem-title'), 'Deze overdracht is geblokkeerd');
   await screenshot(page, 'manage-nl-locked');
+  await checkA11y(page, 'manage-nl-locked');
+  watch.assertClean();
   await context.close();
 });

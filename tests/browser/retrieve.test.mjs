@@ -222,6 +222,30 @@ test('a tampered object is refused and nothing is saved as a finished file', asy
   await context.close();
 });
 
+test('a tampered last chunk fails at the very end, and a ZIP with one tampered file reports nothing as downloaded', async () => {
+  const { sent, partners } = await sendTwoFiles();
+  // rapport.pdf: 9,000,000 bytes in 35 chunks → 14 + 9,000,000 + 35 × 16 bytes.
+  const objectSize = 14 + 9_000_000 + 35 * 16;
+  await fixture.tamper({ transfer_id: sent.transfer_id, file_index: 0, offset: objectSize - 5 });
+  const { context, page, watch } = await openPage(sent.links[partners[0]]);
+  await unlock(page, PASSWORD);
+  await shown(page, 'content');
+  const single = await download(page, () => page.click('tr:has(td.name:text-is("rapport.pdf")) button.download'),
+    { dir: path.join(work, 'tampered-end') });
+  assert.notEqual(single.failure, null, 'almost all of it arrived, and still it is no finished file');
+  await waitForText(page, '#download-error', /altered or damaged/);
+
+  const zip = await download(page, () => page.click('#download-all'), { to: path.join(work, 'tampered-end.zip') });
+  assert.notEqual(zip.failure, null, 'the archive fails as a whole');
+  await waitForText(page, '#download-error', /altered or damaged/);
+  assert.equal(await page.locator('#file-rows .done').count(), 0, 'no file is marked downloaded');
+  watch.assertClean();
+  await context.close();
+  const status = await fixture.status(sent.manage);
+  const mine = status.recipients.find((r) => r.email === partners[0]);
+  assert.deepEqual(mine.downloads, [], 'the sender is told of no download that did not happen');
+});
+
 test('with the File System Access picker the file is written through it, and a tampered one is removed', async () => {
   const { sent, partners } = await sendTwoFiles();
   const { context, page, watch } = await openPage(sent.links[partners[1]], { picker: true });
@@ -455,4 +479,7 @@ test('both languages have the same texts', async () => {
   const nl = (await import('../../web/lib/strings/nl.js')).default;
   assert.deepEqual(Object.keys(nl).sort(), Object.keys(en).sort());
   for (const key of Object.keys(en)) assert.equal(typeof nl[key], typeof en[key], key);
+  // A text copied over untranslated would pass the checks above.
+  const same = Object.keys(en).filter((k) => typeof en[k] === 'string' && en[k] === nl[k]);
+  assert.deepEqual(same, ['downloads', 'phone'].filter((k) => en[k] === nl[k]), `untranslated: ${same}`);
 });

@@ -18,10 +18,11 @@ const FORGIVEN_AFTER = 1 << 20;
  * The bytes of an object as they arrive. A broken connection is resumed
  * with `Range: bytes=<received>-` on the same presigned URL.
  */
-export async function* objectBytes(download, { signal, resumes = RESUMES } = {}) {
+export async function* objectBytes(download, { signal, resumes = RESUMES, refresh } = {}) {
   let received = 0;
   let failures = 0;
   let sinceFailure = 0;
+  let refreshed = false;
   for (;;) {
     const headers = new Headers(download.headers);
     if (received > 0) headers.set('range', `bytes=${received}-`);
@@ -34,8 +35,17 @@ export async function* objectBytes(download, { signal, resumes = RESUMES } = {})
       await pause(backoff(failures), signal);
       continue;
     }
+    if (response.status === 403 && refresh && !refreshed) {
+      // Presigned URLs are short-lived: a long download that breaks late
+      // goes on from the same byte with a fresh URL.
+      refreshed = true;
+      download = await refresh();
+      continue;
+    }
     if (response.status === 403) throw new KluisError('download_expired', 'the download link has expired');
     if (response.status === 404) throw new KluisError('object_missing', 'the file is no longer stored');
+    // A break right after the last byte: there is nothing left to resume.
+    if (response.status === 416 && received > 0) return;
     if (response.status >= 500) {
       if (++failures > resumes) throw new KluisError('network', `the store answered ${response.status}`);
       await pause(backoff(failures), signal);
@@ -50,10 +60,14 @@ export async function* objectBytes(download, { signal, resumes = RESUMES } = {})
       throw new KluisError('download_refused', `the store answered ${response.status}`);
     }
     const reader = response.body.getReader();
+    let finished = false;
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) return;
+        if (done) {
+          finished = true;
+          return;
+        }
         let piece = value;
         if (skip > 0) {
           const dropped = Math.min(skip, piece.length);
@@ -72,6 +86,8 @@ export async function* objectBytes(download, { signal, resumes = RESUMES } = {})
       sinceFailure = 0;
       await pause(backoff(failures), signal);
     } finally {
+      // Left early (a failure further down, a cancel): close the connection.
+      if (!finished) reader.cancel().catch(() => {});
       reader.releaseLock();
     }
   }
@@ -108,10 +124,10 @@ export async function* sealedChunks(pieces, layout, spares = new Spares()) {
     return;
   }
   const sealed = queue.take(queue.length);
-  if (index > 0 && sealed.length === 16) {
-    throw new KluisError('chunk_size', 'an empty last chunk after full ones');
-  }
-  yield { index, last: true, sealed };
+  // Only an empty file has an empty last chunk. Reported in its place in
+  // the stream, so a failure of an earlier chunk is reported first.
+  const invalid = index > 0 && sealed.length === 16 ? 'chunk_size' : undefined;
+  yield { index, last: true, sealed, invalid };
 }
 
 /** Bytes waiting to be cut, without copying until a cut is taken. */
@@ -177,7 +193,10 @@ let layoutPromise;
 
 /** The format's sizes, asked once of the crate in the key worker. */
 export function formatLayout() {
-  layoutPromise ??= keyWorker().call('layout');
+  layoutPromise ??= keyWorker().call('layout').catch((error) => {
+    layoutPromise = undefined; // a failed start may be tried again
+    throw error;
+  });
   return layoutPromise;
 }
 
@@ -187,9 +206,11 @@ export function formatLayout() {
  * (`size`, `sha256`). Throws a KluisError with the crate's codes, or
  * `file_mismatch` when the plaintext is not the one the manifest names.
  * `pieces` replaces the download with bytes from elsewhere (the browser
- * benchmark reads a local Blob, to time the pipeline without a network).
+ * benchmark reads a local Blob, to time the pipeline without a network);
+ * `refresh()` gives a fresh presigned download when the one in hand has
+ * expired mid-way.
  */
-export async function* plaintext({ transfer, file, entry, signal, onBytes, pieces }) {
+export async function* plaintext({ transfer, file, entry, signal, onBytes, pieces, refresh }) {
   const layout = await formatLayout();
   const pool = chunkPool();
   const spares = new Spares();
@@ -218,13 +239,15 @@ export async function* plaintext({ transfer, file, entry, signal, onBytes, piece
     return piece;
   };
   try {
-    const source = pieces ?? objectBytes(file.download, { signal });
+    const source = pieces ?? objectBytes(file.download, { signal, refresh });
     for await (const part of sealedChunks(source, layout, spares)) {
       if (part.header) {
         material = await keyWorker().call('openFile', { transfer, file: file.file_id, header: part.header });
         continue;
       }
-      const opened = pool.open({ keyId, ...material, index: part.index, last: part.last, sealed: part.sealed });
+      const opened = part.invalid
+        ? Promise.reject(new KluisError(part.invalid, 'an empty last chunk after full ones'))
+        : pool.open({ keyId, ...material, index: part.index, last: part.last, sealed: part.sealed });
       opened.catch(() => {}); // awaited in order below; this only silences the early rejection
       inflight.push(opened);
       if (inflight.length >= depth) yield await release(inflight.shift(), false);

@@ -30,7 +30,10 @@ async function pickerSink(name) {
   const writable = await handle.createWritable();
   return {
     kind: 'picker',
-    write: (piece) => writable.write(piece),
+    write: (piece, signal) => {
+      if (signal?.aborted) throw signal.reason;
+      return writable.write(piece);
+    },
     close: () => writable.close(),
     async abort() {
       await writable.abort().catch(() => {});
@@ -55,26 +58,37 @@ export function serviceWorker() {
   return registration;
 }
 
+/** How long the browser may take to start reading a download before the page gives up. */
+const FIRST_PULL_MS = 30_000;
+
 async function serviceWorkerSink(name, size, type) {
   const worker = await serviceWorker();
   const id = crypto.randomUUID();
   const channel = new MessageChannel();
   const port = channel.port1;
   let credit = 0;
+  let pulled = false;
   let waiting = null;
   let failed = null;
+  const wake = () => {
+    const resolve = waiting;
+    waiting = null;
+    resolve?.();
+  };
   port.onmessage = ({ data }) => {
     if (data.pull) {
       credit += 1;
-      waiting?.();
+      pulled = true;
     } else if (data.cancelled) {
       failed = new DOMException('the download was cancelled in the browser', 'AbortError');
-      waiting?.();
     }
+    wake();
   };
-  const accepted = new Promise((resolve) => {
+  const accepted = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new KluisError('no_stream_saver', 'the service worker did not answer')), FIRST_PULL_MS);
     const listen = ({ data }) => {
       if (data.accepted === id) {
+        clearTimeout(timer);
         navigator.serviceWorker.removeEventListener('message', listen);
         resolve();
       }
@@ -89,6 +103,7 @@ async function serviceWorkerSink(name, size, type) {
   frame.hidden = true;
   frame.src = new URL(`/_kluis/download/${id}`, location.href).href;
   document.body.append(frame);
+  const opened = Date.now();
   // A service worker is stopped when idle; a message now and then keeps it
   // alive for as long as the stream runs.
   const keepAlive = setInterval(() => worker.postMessage({ ping: id }), 10_000);
@@ -98,9 +113,22 @@ async function serviceWorkerSink(name, size, type) {
   };
   return {
     kind: 'stream',
-    async write(piece) {
-      while (credit === 0 && !failed) await new Promise((resolve) => { waiting = resolve; });
-      waiting = null;
+    /** Sends `piece` when the browser asks for it; a cancel (`signal`) or a download that never starts ends the wait. */
+    async write(piece, signal) {
+      while (credit === 0 && !failed) {
+        if (signal?.aborted) throw signal.reason;
+        if (!pulled && Date.now() - opened > FIRST_PULL_MS) {
+          throw new KluisError('download_blocked', 'the browser did not start the download');
+        }
+        const onAbort = () => wake();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        await new Promise((resolve) => {
+          waiting = resolve;
+          // Looks again now and then, for the first-pull deadline.
+          setTimeout(wake, 1000);
+        });
+        signal?.removeEventListener('abort', onAbort);
+      }
       if (failed) throw failed;
       credit -= 1;
       port.postMessage({ piece }, [piece.buffer]);
@@ -118,11 +146,11 @@ async function serviceWorkerSink(name, size, type) {
 
 /**
  * Writes every piece of `pieces` to `sink` and closes it; on any failure
- * aborts the sink (no finished file) and rethrows.
+ * or on `signal` aborts the sink (no finished file) and rethrows.
  */
-export async function drain(pieces, sink) {
+export async function drain(pieces, sink, signal) {
   try {
-    for await (const piece of pieces) await sink.write(piece);
+    for await (const piece of pieces) await sink.write(piece, signal);
   } catch (error) {
     await sink.abort(error);
     throw error;

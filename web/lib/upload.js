@@ -25,6 +25,13 @@ const PART_TRIES = 6;
  * caller keeps per file) carries a failed attempt's work into the next.
  */
 export async function uploadFile({ transfer, blob, name = blob.name, signal, onBytes, progress = {} }) {
+  // A resumed upload re-seals with the same key and nonce prefix, which is
+  // safe only for the very same bytes: a file that changed starts afresh.
+  const identity = `${transfer}/${blob.size}/${blob.lastModified ?? ''}`;
+  if (progress.identity !== identity) {
+    for (const key of Object.keys(progress)) delete progress[key];
+    progress.identity = identity;
+  }
   if (progress.entry) {
     onBytes?.(blob.size);
     return progress.entry;
@@ -48,9 +55,13 @@ export async function uploadFile({ transfer, blob, name = blob.name, signal, onB
   let hashing = Promise.resolve();
   if (!progress.sha256) {
     await hasher.call('start', { id: hashId });
-    hashing = hasher.call('updateBlob', { id: hashId, blob, start: 0, end: blob.size })
-      .then(() => hasher.call('finish', { id: hashId }))
-      .then((digest) => { progress.sha256 = digest; });
+    hashing = hasher.call('updateBlob', { id: hashId, blob, start: 0, end: blob.size }).then(
+      () => hasher.call('finish', { id: hashId }).then((digest) => { progress.sha256 = digest; }),
+      (error) => {
+        hasher.call('finish', { id: hashId }).catch(() => {}); // drop the unfinished hash
+        throw error;
+      },
+    );
     hashing.catch(() => {});
   }
 
@@ -65,17 +76,35 @@ export async function uploadFile({ transfer, blob, name = blob.name, signal, onB
     if (etags[number]) onBytes?.(partPlaintextBytes(part, number));
     else missing.push(number);
   }
+  // One part failing stops the others from taking a new part; the parts
+  // in flight finish (what they store counts for a retry) and are waited
+  // for, so a retry never runs beside a previous attempt. A cancel aborts
+  // the requests in flight too.
+  const stop = new AbortController();
+  const stopAll = () => stop.abort(signal?.reason);
+  signal?.addEventListener('abort', stopAll, { once: true });
   const lane = async () => {
-    while (missing.length > 0 && !signal?.aborted) {
+    while (missing.length > 0 && !stop.signal.aborted) {
       const number = missing.shift();
-      etags[number] = await uploadPart(part, number, declared.parts[number]);
+      try {
+        etags[number] = await uploadPart(part, number, declared.parts[number]);
+      } catch (error) {
+        stop.abort(error);
+        throw error;
+      }
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, missing.length) }, lane));
+    const lanes = await Promise.allSettled(
+      Array.from({ length: Math.min(PARTS_IN_FLIGHT, missing.length) }, lane),
+    );
+    const failed = lanes.find((l) => l.status === 'rejected');
+    // The first failure, not the aborts it caused in the other lanes.
+    if (failed) throw stop.signal.reason ?? failed.reason;
     if (signal?.aborted) throw signal.reason;
     await hashing;
   } finally {
+    signal?.removeEventListener('abort', stopAll);
     chunkPool().forget(keyId);
   }
   await call('POST', `/api/transfers/${transfer}/files/${sealed.file}/complete`, {

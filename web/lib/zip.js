@@ -31,7 +31,12 @@ export function archive(entries) {
   const metadata = entries.map((e, i) => ({ name: names[i], size: e.size }));
   async function* inputs() {
     for (const [i, entry] of entries.entries()) {
-      yield { name: names[i], size: entry.size, lastModified, input: entry.pieces() };
+      const pieces = entry.pieces();
+      try {
+        yield { name: names[i], size: entry.size, lastModified, input: pieces };
+      } finally {
+        await pieces.return?.();
+      }
     }
   }
   return { stream: makeZip(inputs(), { buffersAreUTF8: true }), length: Number(predictLength(metadata)) };
@@ -40,13 +45,20 @@ export function archive(entries) {
 /** The pieces of a ReadableStream, for `drain`. */
 export async function* streamPieces(stream) {
   const reader = stream.getReader();
+  let finished = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) {
+        finished = true;
+        return;
+      }
       yield value;
     }
   } finally {
+    // Left early: cancelling the archive ends the entry being read, whose
+    // generator then releases its key and hash.
+    if (!finished) reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }

@@ -32,6 +32,8 @@ const state = {
   problem: null,
   replyFiles: [],
   replyRequest: null,
+  replySignature: null,
+  replyKey: null,
   uploads: new Map(),
 };
 
@@ -112,6 +114,7 @@ function showTransfer() {
 /** Texts built from data are redrawn in the new language. */
 function redraw() {
   if (state.problem) return fail(state.problem);
+  document.title = `${t('retrieveTitle')} · kluis`;
   if (state.info) {
     byId('expires').textContent = dateTime(state.info.expires_at);
     byId('file-count').textContent = t('fileCount', state.info.file_count);
@@ -179,10 +182,13 @@ byId('unlock').addEventListener('submit', async (event) => {
     } else if (failure instanceof ApiError) {
       if (['transfer_gone', 'transfer_locked', 'transfer_not_found'].includes(failure.code)) failFromApi(failure);
       else error.textContent = messageFor(failure);
-    } else {
+    } else if (['wrong_password', 'manifest_authentication', 'manifest_malformed', 'wrapped_key_malformed',
+      'manifest_too_large', 'too_short', 'not_kluis', 'unsupported_version', 'wrong_object_kind'].includes(failure?.code)) {
       // The server knew the password but the key or manifest does not
       // open: the stored transfer was altered.
       error.textContent = t('tampered');
+    } else {
+      error.textContent = t('unexpectedError');
     }
   } finally {
     state.busy = false;
@@ -195,9 +201,9 @@ function setDownloads(files) {
 }
 
 /** Presigned downloads are short-lived: unlock again for fresh ones when they near their end. */
-async function freshDownload(fileId) {
+async function freshDownload(fileId, expired = false) {
   const current = state.downloads.get(fileId);
-  if (current && current.download.expires_at * 1000 > Date.now() + 60_000) return current;
+  if (!expired && current && current.download.expires_at * 1000 > Date.now() + 60_000) return current;
   const unlocked = await call('POST', `/api/retrieve/${state.id}/unlock`, {
     token: state.token,
     body: { auth_key: state.authKey },
@@ -248,21 +254,24 @@ const downloadView = new ProgressView(byId('download-progress'));
 
 async function downloadOne(entry) {
   if (state.busy) return;
+  state.busy = true; // before the save dialog: a second click starts nothing
   // The save dialog needs the click's user activation: open it first.
   let sink;
   try {
     sink = await openSink(entry.name, entry.size);
   } catch (error) {
+    state.busy = false;
     if (error?.name !== 'AbortError') showDownloadError(error);
     return;
   }
-  await run(entry.name, entry.size, async (signal, onBytes) => {
-    await drain(verified(entry, signal, onBytes), sink);
+  await run(entry.name, entry.size, [entry], async (signal, onBytes) => {
+    await drain(verified(entry, signal, onBytes), sink, signal);
   });
 }
 
 byId('download-all').addEventListener('click', async () => {
   if (state.busy) return;
+  state.busy = true;
   const entries = state.manifest.files;
   // The archive opens each file's stream only when it reaches it, after
   // `run` has filled in the signal and the progress counter.
@@ -277,17 +286,22 @@ byId('download-all').addEventListener('click', async () => {
   try {
     sink = await openSink(t('downloadAllName'), built.length, { type: 'application/zip' });
   } catch (error) {
+    state.busy = false;
     if (error?.name !== 'AbortError') showDownloadError(error);
     return;
   }
-  await run(t('downloadAllName'), total, async (signal, onBytes) => {
+  await run(t('downloadAllName'), total, entries, async (signal, onBytes) => {
     Object.assign(context, { signal, onBytes });
-    await drain(streamPieces(built.stream), sink);
+    await drain(streamPieces(built.stream), sink, signal);
   });
 });
 
-/** Runs one download with its progress panel, cancel and messages. */
-async function run(label, total, work) {
+/**
+ * Runs one download with its progress panel, cancel and messages. The
+ * files in `entries` count as downloaded (marked, and reported to the
+ * sender) only once the whole download is safely on disk.
+ */
+async function run(label, total, entries, work) {
   state.busy = true;
   setDownloadButtons(false);
   byId('download-error').textContent = '';
@@ -296,6 +310,10 @@ async function run(label, total, work) {
   const { progress, signal } = downloadView.start(t('downloading', label), total);
   try {
     await work(signal, (n) => progress.add(n));
+    for (const entry of entries) {
+      state.done.add(entry.id);
+      receipt(entry.id);
+    }
     announce(status, t('downloadDone', label));
   } catch (error) {
     status.textContent = '';
@@ -305,15 +323,19 @@ async function run(label, total, work) {
     state.busy = false;
     setDownloadButtons(true);
     renderFiles();
+    // The clicked button was redrawn and Cancel hidden: focus goes back to
+    // where the reader was.
+    const again = entries.length === 1 ? document.querySelector(`tr[data-file="${entries[0].id}"] button.download`)
+      : byId('download-all');
+    again?.focus();
   }
 }
 
-/** The checked plaintext of one file; on success it is marked and reported. */
+/** The checked plaintext of one file, with fresh download URLs when the old ones expire. */
 async function* verified(entry, signal, onBytes) {
   const file = await freshDownload(entry.id);
-  yield* plaintext({ transfer: state.id, file, entry, signal, onBytes });
-  state.done.add(entry.id);
-  receipt(entry.id);
+  const refresh = async () => (await freshDownload(entry.id, true)).download;
+  yield* plaintext({ transfer: state.id, file, entry, signal, onBytes, refresh });
 }
 
 /** The download receipt the API asks for; a failure here costs the reader nothing. */
@@ -414,6 +436,16 @@ byId('reply-form').addEventListener('submit', async (event) => {
   if (state.replyFiles.length === 0) return invalid('reply-files', t('replyNeedsFiles'));
   for (const id of ['reply-name', 'reply-phone']) byId(id).removeAttribute('aria-invalid');
 
+  // A changed file list or message after a failed attempt is a new reply:
+  // the draft of the old one cannot take other files or another manifest.
+  const signature = [...state.replyFiles.map((f) => `${f.name}|${f.size}|${f.lastModified}`),
+    `#${byId('reply-message').value}`].join('\n');
+  if (state.replySignature !== signature) {
+    state.replyRequest = null;
+    state.uploads = new Map();
+    state.replyKey = null;
+    state.replySignature = signature;
+  }
   state.busy = true;
   byId('send-reply').disabled = true;
   const files = [...state.replyFiles];
@@ -447,17 +479,26 @@ byId('reply-form').addEventListener('submit', async (event) => {
       }));
     }
     announce(status, t('replySealing'));
-    const key = await keyWorker().call('seal', {
-      transfer: reply,
-      manifest: { message: byId('reply-message').value, files: entries },
-      kdf: state.info.kdf,
-    });
-    await call('PUT', `/api/transfers/${reply}/key`, { body: key, retry: true, signal });
+    // Sealed once per reply: a retry after the key was stored must send the
+    // very same key, salt and manifest (the API refuses other values).
+    if (state.replyKey?.transfer !== reply) {
+      state.replyKey = {
+        transfer: reply,
+        body: await keyWorker().call('seal', {
+          transfer: reply,
+          manifest: { message: byId('reply-message').value, files: entries },
+          kdf: state.info.kdf,
+        }),
+      };
+    }
+    await call('PUT', `/api/transfers/${reply}/key`, { body: state.replyKey.body, retry: true, signal });
     await call('POST', `/api/transfers/${reply}/send`, { retry: true, signal });
     keyWorker().call('forget', { transfer: reply });
     state.replyFiles = [];
     state.replyRequest = null;
     state.uploads = new Map();
+    state.replyKey = null;
+    state.replySignature = null;
     byId('reply-message').value = '';
     renderChosen();
     announce(status, t('replySent', state.info.sender.name));

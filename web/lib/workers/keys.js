@@ -60,7 +60,9 @@ serve({
   /** Unwraps the content key (`wrong_password` if it does not) and opens the manifest. */
   async unlock({ transfer, wrappedKey, manifest }) {
     const entry = held(transfer);
-    entry.content?.free();
+    const old = entry.content;
+    entry.content = undefined;
+    old?.free();
     entry.content = entry.keys.unwrap(decode(wrappedKey));
     return { manifest: JSON.parse(entry.content.openManifest(decode(manifest), transfer)) };
   },
