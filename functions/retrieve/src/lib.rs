@@ -129,7 +129,7 @@ mod tests {
         let routes = routes::<MemoryPorts>(&service);
         let path = format!("{base}/unlock");
         let limit = service.settings().policy.unlock_attempts;
-        for _ in 1..limit {
+        for tried in 1..limit {
             let wrong = call(
                 &routes,
                 Method::POST,
@@ -139,6 +139,12 @@ mod tests {
             )
             .await;
             assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.json);
+            assert_eq!(
+                wrong.json["attempts_left"],
+                limit - tried,
+                "the page says how many tries are left: {}",
+                wrong.json
+            );
         }
         let last = call(
             &routes,

@@ -12,6 +12,7 @@
 
 use kluis_crypto::stream::{self, HEADER_LEN, NONCE_PREFIX_LEN, SEALED_CHUNK_LEN};
 use kluis_crypto::{ContentKey as RsContentKey, FileId, KdfParams, Manifest, TransferId};
+use sha2::Digest as _;
 use wasm_bindgen::prelude::*;
 
 fn js_error(e: kluis_crypto::Error) -> JsError {
@@ -50,6 +51,15 @@ pub fn ciphertext_length(plaintext_len: f64) -> Result<f64, JsError> {
     kluis_crypto::ciphertext_len(plaintext_len as u64)
         .map(|n| n as f64)
         .ok_or_else(|| js_error(kluis_crypto::Error::FileTooLarge))
+}
+
+/// The plaintext size a file object of `object_len` bytes holds (what the
+/// sender's status page shows), or an error for a size no file has.
+#[wasm_bindgen(js_name = plaintextLength)]
+pub fn plaintext_length(object_len: f64) -> Result<f64, JsError> {
+    kluis_crypto::plaintext_len(object_len as u64)
+        .map(|n| n as f64)
+        .ok_or_else(|| js_error(kluis_crypto::Error::InvalidEncoding("file object size")))
 }
 
 /// A new dictatable password (7 groups of 3, ≈ 104 bits).
@@ -257,4 +267,33 @@ pub fn chunk_aad(header: &[u8], transfer: &str, file: &str) -> Result<Vec<u8>, J
         .and_then(|h| h.try_into().ok())
         .ok_or_else(|| js_error(kluis_crypto::Error::TooShort))?;
     Ok(stream::chunk_aad(header, &transfer_id(transfer)?, &file_id(file)?).to_vec())
+}
+
+/// SHA-256 over a stream of pieces: what the manifest's `sha256` holds of
+/// each plaintext, computed while the file streams by (WebCrypto's digest
+/// takes only a whole buffer).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct Sha256 {
+    inner: sha2::Sha256,
+}
+
+#[wasm_bindgen]
+impl Sha256 {
+    /// An empty hash.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Sha256 {
+        Sha256::default()
+    }
+
+    /// Adds the next piece.
+    pub fn update(&mut self, piece: &[u8]) {
+        self.inner.update(piece);
+    }
+
+    /// The digest as 64 lower-case hex digits; the hash starts over.
+    #[wasm_bindgen(js_name = finishHex)]
+    pub fn finish_hex(&mut self) -> String {
+        hex::encode(self.inner.finalize_reset())
+    }
 }

@@ -83,6 +83,22 @@ impl ApiError {
         }
     }
 
+    /// Tries left before a lock, for a wrong password or code: pages say
+    /// it in the reader's language instead of parsing the message.
+    pub fn attempts_left(&self) -> Option<u32> {
+        let domain = match self {
+            Self::Domain(e) => e,
+            Self::Service(e) => e.domain()?,
+            _ => return None,
+        };
+        match domain {
+            DomainError::WrongPassword { remaining } | DomainError::WrongCode { remaining } => {
+                Some(*remaining)
+            }
+            _ => None,
+        }
+    }
+
     /// The input field the refusal is about, if any (forms point at it).
     pub fn field(&self) -> Option<&'static str> {
         match self {

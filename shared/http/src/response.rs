@@ -53,6 +53,8 @@ struct ErrorBody<'a> {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempts_left: Option<u32>,
 }
 
 /// `error` as `{ "code", "message" }` (plus `field` when it names one) with
@@ -70,6 +72,7 @@ pub fn error(error: &ApiError) -> Response<Bytes> {
         code: error.code(),
         message: error.to_string(),
         field: error.field(),
+        attempts_left: error.attempts_left(),
     };
     // Serialising three strings cannot fail; the fallback keeps it total.
     let bytes = serde_json::to_vec(&body).map_or_else(

@@ -8,6 +8,8 @@
 //! `tests/moto.rs`) start one runner per test and call every scenario in
 //! [`scenarios`].
 
+pub mod embedded;
+pub mod fixture;
 pub mod scenarios;
 
 /// Declares one test per scenario, each on a fresh environment from
@@ -166,9 +168,18 @@ pub fn mail_to<E: Environment>(env: &E, to: &str, subject: &str) -> Mail {
         .unwrap_or_else(|| panic!("no mail to {to} with {subject:?} in its subject"))
 }
 
-/// The six-digit code in the newest code mail to `email`. Blocking.
+/// The subjects of the code mail, in English and in Dutch (a send's
+/// language is its code mail's language).
+const CODE_SUBJECTS: [&str; 2] = ["verification code", "verificatiecode"];
+
+/// The six-digit code in the newest code mail to `email`, in either
+/// language. Blocking.
 pub fn code_for<E: Environment>(env: &E, email: &str) -> Zeroizing<String> {
-    let mail = mail_to(env, email, "verification code");
+    let mail = env
+        .mails()
+        .into_iter()
+        .rfind(|m| m.to.iter().any(|t| t == email) && CODE_SUBJECTS.iter().any(|s| m.subject.contains(s)))
+        .unwrap_or_else(|| panic!("no code mail to {email}"));
     let code = mail
         .text
         .split(|c: char| !c.is_ascii_digit())
@@ -193,9 +204,33 @@ pub fn link_in(mail: &Mail, base: &str, segment: &str) -> String {
 
 /// Deterministic test bytes, different per seed.
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| ((i * 31 + 7) as u8).wrapping_add(seed) ^ ((i >> 11) as u8))
-        .collect()
+    (0..len).map(|i| pattern_byte(i as u64, seed)).collect()
+}
+
+/// Byte `i` of [`pattern`] with `seed`: a function of the position alone,
+/// so a file of any size can be written piece by piece (see
+/// [`write_pattern`]) and still equal `pattern(len, seed)`.
+pub fn pattern_byte(i: u64, seed: u8) -> u8 {
+    (i.wrapping_mul(31).wrapping_add(7) as u8).wrapping_add(seed) ^ ((i >> 11) as u8)
+}
+
+/// [`pattern`] repeats every 512 KiB: `(i * 31 + 7) as u8` has a period
+/// of 256 and `(i >> 11) as u8` one of 256 × 2048.
+const PATTERN_PERIOD: usize = 256 << 11;
+
+/// Writes `len` bytes of [`pattern`] with `seed` to `out` in bounded
+/// memory, one period computed and then copied, so 1 GiB test files are
+/// written at disk speed even unoptimised.
+pub fn write_pattern(out: &mut impl std::io::Write, len: u64, seed: u8) -> std::io::Result<()> {
+    let period = pattern(PATTERN_PERIOD, seed);
+    let mut at = 0u64;
+    while at < len {
+        let start = (at % PATTERN_PERIOD as u64) as usize;
+        let n = (PATTERN_PERIOD - start).min(usize::try_from(len - at).unwrap_or(usize::MAX));
+        out.write_all(&period[start..start + n])?;
+        at += n as u64;
+    }
+    Ok(())
 }
 
 /// Every file under `dir`, recursively.
@@ -210,4 +245,18 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_pattern_writes_pattern_across_its_periods() {
+        let len = 3 * PATTERN_PERIOD + 4_099;
+        let mut written = Vec::new();
+        write_pattern(&mut written, len as u64, 9).expect("written");
+        assert!(written == pattern(len, 9));
+        assert_ne!(pattern(64, 1), pattern(64, 2), "seeds differ");
+    }
 }

@@ -8,7 +8,8 @@
 //! - `GET <mount>/<key>?[range=a-b&]expires=…&sig=…` streams the object's
 //!   parts in order, or (with the signed range, which the `Range` header
 //!   MUST repeat) 206 with `Content-Range` and only the parts the range
-//!   touches;
+//!   touches; a URL without a signed range also honours the client's own
+//!   `Range: bytes=first-[last]`, so a broken-off download resumes;
 //! - `OPTIONS` answers CORS preflights: the pages live on another origin.
 //!
 //! Every refusal is a 4xx with a JSON `{"code": …}`; only a failing disk is a 500.
@@ -318,6 +319,12 @@ impl DiskObjectStore {
         }
         let header = request.headers().get(RANGE).map(|v| v.as_bytes());
         let signed = authorised.query.range;
+        let parts = match object_parts(self.inner.layout.object(&authorised.key)).await {
+            Ok(parts) => parts,
+            Err(e) if is_not_found(&e) => return Err(ServeError::NoSuchObject),
+            Err(e) => return Err(e.into()),
+        };
+        let size: u64 = parts.iter().map(|p| p.len).sum();
         let range = match (signed, header) {
             (None, None) => None,
             (Some(signed), Some(header)) if header == format!("bytes={signed}").as_bytes() => {
@@ -326,14 +333,14 @@ impl DiskObjectStore {
                 let last: u64 = last.parse().map_err(|_| ServeError::MalformedUrl)?;
                 Some((first, last))
             }
+            // A whole-object URL already grants every byte, so, as S3 does
+            // for a presigned GET, it honours a plain `Range` header: an
+            // interrupted download resumes where it broke off. A header
+            // that is not one `bytes=first-[last]` range is ignored, as
+            // RFC 9110 says, and the whole object is served.
+            (None, Some(header)) => resume_range(header, size),
             _ => return Err(ServeError::RangeNotSigned),
         };
-        let parts = match object_parts(self.inner.layout.object(&authorised.key)).await {
-            Ok(parts) => parts,
-            Err(e) if is_not_found(&e) => return Err(ServeError::NoSuchObject),
-            Err(e) => return Err(e.into()),
-        };
-        let size: u64 = parts.iter().map(|p| p.len).sum();
         let Some((first, last)) = range else {
             let mut response = Response::new(ObjectBody::segments(window(&parts, 0, size)));
             let headers = response.headers_mut();
@@ -359,6 +366,21 @@ impl DiskObjectStore {
         headers.insert(CONTENT_RANGE, content_range);
         Ok(response)
     }
+}
+
+/// The range a client's own `Range: bytes=first-[last]` header asks of an
+/// object of `size` bytes (`last` clamped to the end); `None` for any other
+/// form, which is then ignored. A `first` beyond the end stays, so the
+/// answer is 416 as RFC 9110 says.
+fn resume_range(header: &[u8], size: u64) -> Option<(u64, u64)> {
+    let spec = core::str::from_utf8(header).ok()?.strip_prefix("bytes=")?;
+    let (first, last) = spec.split_once('-')?;
+    let first: u64 = first.parse().ok()?;
+    let last = match last {
+        "" => size.saturating_sub(1).max(first),
+        last => last.parse::<u64>().ok()?.min(size.saturating_sub(1).max(first)),
+    };
+    Some((first, last))
 }
 
 /// The pieces of `parts` (laid end to end) that hold the `len` bytes from

@@ -60,6 +60,7 @@ struct Answer {
     status: StatusCode,
     code: Option<String>,
     etag: Option<String>,
+    content_range: Option<String>,
     body: Bytes,
 }
 
@@ -84,6 +85,11 @@ async fn send(
         .get("etag")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let content_range = response
+        .headers()
+        .get("content-range")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = response.into_body().collect().await.expect("the body").to_bytes();
     let code = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
@@ -92,6 +98,7 @@ async fn send(
         status,
         code,
         etag,
+        content_range,
         body,
     }
 }
@@ -444,7 +451,7 @@ async fn an_oversized_part_is_refused_with_413_and_leaves_nothing() {
 }
 
 #[tokio::test]
-async fn a_range_header_must_be_the_signed_one() {
+async fn a_signed_range_must_be_repeated_and_a_whole_url_honours_any_resume_range() {
     let f = fixture(1024).await;
     let key = stored_object(&f, 1, b"0123456789").await;
     let whole = f
@@ -452,8 +459,36 @@ async fn a_range_header_must_be_the_signed_one() {
         .presign_download(&key, None, MINUTE)
         .await
         .expect("presign");
-    let unsigned = send(&f.store, Method::GET, &whole.url, &[("range", "bytes=0-1")], b"").await;
-    assert_refused(&unsigned, StatusCode::FORBIDDEN, "range_not_signed");
+    // A whole-object URL grants every byte: its holder may resume by range.
+    let resumed = send(&f.store, Method::GET, &whole.url, &[("range", "bytes=3-")], b"").await;
+    assert_eq!(resumed.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(resumed.body.as_ref(), b"3456789");
+    assert_eq!(resumed.content_range.as_deref(), Some("bytes 3-9/10"));
+    let inner = send(&f.store, Method::GET, &whole.url, &[("range", "bytes=0-1")], b"").await;
+    assert_eq!(
+        (inner.status, inner.body.as_ref()),
+        (StatusCode::PARTIAL_CONTENT, &b"01"[..])
+    );
+    let clamped = send(&f.store, Method::GET, &whole.url, &[("range", "bytes=8-99")], b"").await;
+    assert_eq!(
+        clamped.body.as_ref(),
+        b"89",
+        "a last byte past the end is the end"
+    );
+    let beyond_end = send(&f.store, Method::GET, &whole.url, &[("range", "bytes=10-")], b"").await;
+    assert_refused(
+        &beyond_end,
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "range_not_satisfiable",
+    );
+    for ignored in ["bytes=-3", "bytes=0-1,4-5", "items=0-1", "bytes=x-"] {
+        let whole_again = send(&f.store, Method::GET, &whole.url, &[("range", ignored)], b"").await;
+        assert_eq!(
+            (whole_again.status, whole_again.body.as_ref()),
+            (StatusCode::OK, &b"0123456789"[..]),
+            "{ignored} is not a range this store serves: the whole object"
+        );
+    }
 
     let range = ByteRange::new(2, 4, 10).expect("valid");
     let ranged = f
