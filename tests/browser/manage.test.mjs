@@ -93,7 +93,7 @@ test('the manage page shows the downloads per recipient, and a withdrawal with c
   // The partner who had not downloaded now meets a gone transfer.
   const partner = await openPage(sent.links[partners[1]]);
   await shown(partner.page, 'problem');
-  assert.equal(await partner.page.textContent('#problem-title'), 'This transfer is no longer available');
+  assert.equal(await partner.page.textContent('#problem-title'), 'The sender withdrew this transfer');
   await partner.context.close();
 
   // And the manage link itself says so.

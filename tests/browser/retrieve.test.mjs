@@ -393,10 +393,13 @@ test('an expired and a revoked transfer say they are gone; a wrong or cut link s
   await fixture.expire();
   const revoked = await sendTwoFiles();
   await fixture.revoke(revoked.sent.manage);
-  for (const [name, link] of [['expired', expired.sent.links[expired.partners[0]]], ['revoked', revoked.sent.links[revoked.partners[0]]]]) {
+  for (const [name, link, title] of [
+    ['expired', expired.sent.links[expired.partners[0]], 'This transfer has expired'],
+    ['revoked', revoked.sent.links[revoked.partners[0]], 'The sender withdrew this transfer'],
+  ]) {
     const { context, page, watch } = await openPage(link);
     await shown(page, 'problem');
-    assert.equal(await page.textContent('#problem-title'), 'This transfer is no longer available');
+    assert.equal(await page.textContent('#problem-title'), title);
     assert.equal(await page.isVisible('#password'), false);
     await screenshot(page, `retrieve-10-${name}`);
     await checkA11y(page, `retrieve-${name}`);

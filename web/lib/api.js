@@ -12,6 +12,7 @@ export class ApiError extends Error {
     this.code = body?.code || (status === 0 ? 'network' : 'http_' + status);
     this.field = body?.field;
     this.attemptsLeft = body?.attempts_left;
+    this.reason = body?.reason;
   }
 }
 

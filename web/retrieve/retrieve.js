@@ -85,7 +85,8 @@ function fail(kind) {
 /** A refusal that ends the page's use: gone, locked, not found. */
 function failFromApi(error) {
   switch (error?.code) {
-    case 'transfer_gone': return fail('gone');
+    case 'transfer_gone':
+      return fail({ expired: 'expired', revoked: 'revokedLink' }[error.reason] ?? 'gone');
     case 'transfer_locked': return fail('locked');
     case 'transfer_not_found':
     case 'field_missing':

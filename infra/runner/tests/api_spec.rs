@@ -1041,15 +1041,40 @@ async fn manage_steps(api: &Harness, original: &Original, retrieval: &str) {
         .refused(410, "transfer_gone", "a revoked transfer's status");
 
     let link = || Auth::Bearer(retrieval.to_owned());
-    api.call(
-        "GET",
-        "/api/retrieve/{id}",
-        &format!("/api/retrieve/{id}"),
-        link(),
-        Body::None,
-    )
-    .await
-    .refused(410, "transfer_gone", "a revoked transfer's public info");
+    let gone = api
+        .call(
+            "GET",
+            "/api/retrieve/{id}",
+            &format!("/api/retrieve/{id}"),
+            link(),
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        gone.json["reason"], "revoked",
+        "a link holder is told why: {}",
+        gone.json
+    );
+    gone.refused(410, "transfer_gone", "a revoked transfer's public info");
+    let stranger = api
+        .call(
+            "GET",
+            "/api/retrieve/{id}",
+            &format!("/api/retrieve/{id}"),
+            Auth::Bearer(stranger_token()),
+            Body::None,
+        )
+        .await;
+    assert!(
+        stranger.json.get("reason").is_none(),
+        "anyone else is not: {}",
+        stranger.json
+    );
+    stranger.refused(
+        410,
+        "transfer_gone",
+        "a revoked transfer, asked with another token",
+    );
     let unlock = Body::Json(to_json(&Unlock {
         auth_key: parse_auth(&original.prepared.auth_key),
     }));

@@ -254,8 +254,13 @@ pub enum DomainError {
     #[error("transfer not found")]
     TransferNotFound,
     /// The transfer expired or was revoked; its files and keys are gone.
-    #[error("the transfer is gone")]
-    TransferGone,
+    /// `reason` says which, and only to a holder of one of its retrieval
+    /// links (anyone else learns only that it is gone).
+    #[error("{}", gone_message(*.reason))]
+    TransferGone {
+        /// Expired or revoked, when the asker may know.
+        reason: Option<GoneReason>,
+    },
     /// Too many wrong passwords; the transfer is locked for good.
     #[error("the transfer is locked")]
     TransferLocked,
@@ -287,7 +292,45 @@ pub enum DomainError {
     SessionInvalid,
 }
 
+/// Why a transfer is gone (see [`DomainError::TransferGone`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GoneReason {
+    /// Its retention ran out.
+    Expired,
+    /// Its sender withdrew it.
+    Revoked,
+}
+
+impl GoneReason {
+    /// The API's name for it: `expired` or `revoked`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+}
+
+fn gone_message(reason: Option<GoneReason>) -> &'static str {
+    match reason {
+        None => "the transfer is gone",
+        Some(GoneReason::Expired) => "the transfer has expired; its files are gone",
+        Some(GoneReason::Revoked) => "the sender revoked the transfer; its files are gone",
+    }
+}
+
 impl DomainError {
+    /// "Gone", without saying why (for whoever may not know).
+    pub const GONE: Self = Self::TransferGone { reason: None };
+
+    /// Why the transfer is gone, when this is that refusal and the asker may know.
+    pub const fn gone_reason(&self) -> Option<GoneReason> {
+        match self {
+            Self::TransferGone { reason } => *reason,
+            _ => None,
+        }
+    }
+
     /// The stable, machine-readable code clients switch on.
     pub const fn code(&self) -> &'static str {
         match self {
@@ -313,7 +356,7 @@ impl DomainError {
             Self::SizeMismatch => "size_mismatch",
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::TransferNotFound => "transfer_not_found",
-            Self::TransferGone => "transfer_gone",
+            Self::TransferGone { .. } => "transfer_gone",
             Self::TransferLocked => "transfer_locked",
             Self::WrongPassword { .. } => "wrong_password",
             Self::WrongCode { .. } => "wrong_code",
@@ -349,7 +392,7 @@ impl DomainError {
             Self::TransferTooLarge { .. } => 413,
             Self::UnknownFile | Self::TransferNotFound => 404,
             Self::FileAlreadyAdded | Self::UploadIncomplete | Self::InvalidTransition { .. } => 409,
-            Self::TransferGone | Self::CodeExpired => 410,
+            Self::TransferGone { .. } | Self::CodeExpired => 410,
             Self::TransferLocked => 423,
             Self::WrongPassword { .. } | Self::WrongCode { .. } | Self::SessionInvalid => 401,
             Self::CodeAttemptsExhausted | Self::RateLimited => 429,
@@ -413,7 +456,7 @@ mod tests {
                 action: Action::Send,
             },
             E::TransferNotFound,
-            E::TransferGone,
+            E::GONE,
             E::TransferLocked,
             E::WrongPassword { remaining: 1 },
             E::WrongCode { remaining: 1 },
@@ -451,6 +494,6 @@ mod tests {
     fn field_names_are_snake_case() {
         assert_eq!(Field::SenderEmail.as_str(), "sender_email");
         assert_eq!(DomainError::InvalidPhone.field(), Some(Field::SenderPhone));
-        assert_eq!(DomainError::TransferGone.field(), None);
+        assert_eq!(DomainError::GONE.field(), None);
     }
 }

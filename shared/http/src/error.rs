@@ -83,6 +83,17 @@ impl ApiError {
         }
     }
 
+    /// Why a transfer is gone (`expired`, `revoked`), when the asker holds
+    /// one of its links: pages say which instead of a vaguer "gone".
+    pub fn gone_reason(&self) -> Option<&'static str> {
+        let domain = match self {
+            Self::Domain(e) => e,
+            Self::Service(e) => e.domain()?,
+            _ => return None,
+        };
+        domain.gone_reason().map(|r| r.as_str())
+    }
+
     /// Tries left before a lock, for a wrong password or code: pages say
     /// it in the reader's language instead of parsing the message.
     pub fn attempts_left(&self) -> Option<u32> {

@@ -55,6 +55,8 @@ struct ErrorBody<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     attempts_left: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 /// `error` as `{ "code", "message" }` (plus `field` when it names one) with
@@ -73,6 +75,7 @@ pub fn error(error: &ApiError) -> Response<Bytes> {
         message: error.to_string(),
         field: error.field(),
         attempts_left: error.attempts_left(),
+        reason: error.gone_reason(),
     };
     // Serialising three strings cannot fail; the fallback keeps it total.
     let bytes = serde_json::to_vec(&body).map_or_else(

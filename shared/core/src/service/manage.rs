@@ -132,7 +132,7 @@ where
             })
             .await?;
         let Some(revoked) = written else {
-            return Err(DomainError::TransferGone.into());
+            return Err(DomainError::GONE.into());
         };
         self.audit(transfer, AuditKind::Revoked).await?;
         self.purge(&revoked).await?;
@@ -165,7 +165,7 @@ where
 /// (the retrieval link says the same to anyone), otherwise "not found".
 fn gone_or(transfer: &Transfer) -> ServiceError {
     match transfer.state() {
-        TransferState::Expired | TransferState::Revoked => DomainError::TransferGone.into(),
+        TransferState::Expired | TransferState::Revoked => DomainError::GONE.into(),
         TransferState::Locked => DomainError::TransferLocked.into(),
         _ => DomainError::TransferNotFound.into(),
     }

@@ -22,7 +22,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::{AuthKey, KeyEnvelope, SealedManifest};
-use crate::error::{DomainError, Field};
+use crate::error::{DomainError, Field, GoneReason};
 use crate::file::{TransferFile, UploadId, UploadStatus, check_ciphertext_size};
 use crate::ids::{FileId, Token, TokenHash, TransferId};
 use crate::policy::Policy;
@@ -597,14 +597,15 @@ impl Transfer {
     /// that are not retrievable. Unsent transfers and wrong tokens give the
     /// same [`DomainError::TransferNotFound`], so neither can be probed.
     pub fn authorize_retrieval(&self, token: &Token, now: Timestamp) -> Result<RecipientIndex, DomainError> {
-        match self.state() {
+        let gone = match self.state() {
             TransferState::Draft | TransferState::Keyed => return Err(DomainError::TransferNotFound),
-            TransferState::Expired | TransferState::Revoked => return Err(DomainError::TransferGone),
             TransferState::Locked => return Err(DomainError::TransferLocked),
+            TransferState::Expired => Some(GoneReason::Expired),
+            TransferState::Revoked => Some(GoneReason::Revoked),
             // The expiry job may run late: time decides, not the job.
-            TransferState::Sent if now >= self.expires_at => return Err(DomainError::TransferGone),
-            TransferState::Sent => {}
-        }
+            TransferState::Sent if now >= self.expires_at => Some(GoneReason::Expired),
+            TransferState::Sent => None,
+        };
         // Every recipient is compared, with no early exit, so timing does not
         // tell which position (or whether any) matched.
         let mut found = None;
@@ -612,6 +613,12 @@ impl Transfer {
             if recipient.retrieval.is_some_and(|hash| hash.matches(token)) {
                 found = Some(RecipientIndex(index));
             }
+        }
+        if let Some(reason) = gone {
+            // Why it is gone is told to a holder of one of its links only.
+            return Err(DomainError::TransferGone {
+                reason: found.map(|_| reason),
+            });
         }
         found.ok_or(DomainError::TransferNotFound)
     }
@@ -629,7 +636,7 @@ impl Transfer {
                 .verifies(auth_key)
                 .then_some((envelope, manifest))),
             Stage::Locked { .. } => Err(DomainError::TransferLocked),
-            Stage::Expired { .. } | Stage::Revoked { .. } => Err(DomainError::TransferGone),
+            Stage::Expired { .. } | Stage::Revoked { .. } => Err(DomainError::GONE),
             Stage::Draft | Stage::Keyed { .. } => Err(DomainError::TransferNotFound),
         }
     }

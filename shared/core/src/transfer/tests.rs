@@ -519,21 +519,33 @@ fn unsent_transfers_cannot_be_retrieved() {
 #[test]
 fn gone_transfers_answer_gone_and_locked_ones_locked() {
     let token = &tokens(1)[0];
+    let stranger = &Token::from_bytes([1; 32]);
     assert_eq!(
         expired().authorize_retrieval(token, NOW),
-        Err(DomainError::TransferGone)
+        Err(DomainError::TransferGone {
+            reason: Some(GoneReason::Expired)
+        })
     );
     assert_eq!(
         revoked().authorize_retrieval(token, NOW),
-        Err(DomainError::TransferGone)
+        Err(DomainError::TransferGone {
+            reason: Some(GoneReason::Revoked)
+        })
     );
+    for gone in [expired(), revoked()] {
+        assert_eq!(
+            gone.authorize_retrieval(stranger, NOW),
+            Err(DomainError::GONE),
+            "why it is gone is for link holders only"
+        );
+    }
     assert_eq!(
         locked().authorize_retrieval(token, NOW),
         Err(DomainError::TransferLocked)
     );
     assert_eq!(
         revoked().unlock(&auth_key()).map(|o| o.is_some()),
-        Err(DomainError::TransferGone)
+        Err(DomainError::GONE)
     );
     assert_eq!(
         locked().unlock(&auth_key()).map(|o| o.is_some()),
@@ -546,7 +558,9 @@ fn a_sent_transfer_past_its_expiry_is_gone_even_before_the_expiry_job_runs() {
     let t = sent();
     assert_eq!(
         t.authorize_retrieval(&tokens(1)[0], t.expires_at()),
-        Err(DomainError::TransferGone)
+        Err(DomainError::TransferGone {
+            reason: Some(GoneReason::Expired)
+        })
     );
 }
 

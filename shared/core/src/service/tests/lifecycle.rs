@@ -1,7 +1,7 @@
 //! After sending: expiry, revoking, replying, and the expiry job.
 
 use super::*;
-use crate::error::DomainError;
+use crate::error::{DomainError, GoneReason};
 use crate::service::reply::Reply;
 use crate::service::retrieval::Unlock;
 use crate::service::testing::address;
@@ -23,7 +23,9 @@ async fn after_its_retention_a_transfer_is_gone_and_the_expiry_job_deletes_its_o
     service.clock().advance(7 * Timestamp::DAY);
     assert_eq!(
         domain(service.public_info(id, &token).await),
-        DomainError::TransferGone,
+        DomainError::TransferGone {
+            reason: Some(GoneReason::Expired)
+        },
         "time decides, even before the job runs"
     );
     let report = service.expire().await.expect("expiry run");
@@ -34,7 +36,9 @@ async fn after_its_retention_a_transfer_is_gone_and_the_expiry_job_deletes_its_o
     assert!(stored.is_purged());
     assert_eq!(
         domain(service.unlock(id, &token, Unlock { auth_key: RIGHT_KEY }).await),
-        DomainError::TransferGone
+        DomainError::TransferGone {
+            reason: Some(GoneReason::Expired)
+        }
     );
     let again = service.expire().await.expect("second run");
     assert_eq!((again.expired, again.purged), (0, 0), "idempotent");
@@ -99,21 +103,20 @@ async fn a_revoked_transfer_is_gone_its_objects_deleted_and_its_recipients_told_
     assert!(service.transfer(transfer).await.expect("stored").is_purged());
     assert_eq!(
         domain(service.public_info(id, &token).await),
-        DomainError::TransferGone
+        DomainError::TransferGone {
+            reason: Some(GoneReason::Revoked)
+        }
     );
     let notices = service.mailer().sent_to("b@extern.example");
     assert_eq!(notices.len(), 2, "the notification and the revoke notice");
     let mails = service.mailer().sent().len();
     assert_eq!(
         domain(service.revoke(transfer, &manage).await),
-        DomainError::TransferGone,
+        DomainError::GONE,
         "a retried revoke answers gone"
     );
     assert_eq!(service.mailer().sent().len(), mails, "and mails nothing");
-    assert_eq!(
-        domain(service.status(transfer, &manage).await),
-        DomainError::TransferGone
-    );
+    assert_eq!(domain(service.status(transfer, &manage).await), DomainError::GONE);
 }
 
 #[tokio::test]

@@ -51,7 +51,7 @@ fn a_session_token_never_shows_in_debug_output() {
 
 #[test]
 fn service_errors_map_to_the_domain_status_or_a_5xx() {
-    let refused = ServiceError::from(DomainError::TransferGone);
+    let refused = ServiceError::from(DomainError::GONE);
     assert_eq!((refused.http_status(), refused.code()), (410, "transfer_gone"));
     let backend = ServiceError::from(PortError::backend(std::io::Error::other("down")));
     assert_eq!(
