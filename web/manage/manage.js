@@ -8,10 +8,10 @@ import { call } from '../lib/api.js';
 import { announce, byId, el, showOnly } from '../lib/dom.js';
 import { bytes, dateTime } from '../lib/format.js';
 import { mountSwitch, onLanguage, t, translate } from '../lib/i18n.js';
+import { BROKEN_LINK, takeLink } from '../lib/link.js';
 import { keyWorker } from '../lib/pool.js';
 
 const sections = ['loading', 'problem', 'status', 'revoked'].map(byId);
-const ID = /^[A-Za-z0-9_-]{22}$/;
 const state = { id: null, token: null, status: null, sizes: [], problem: null, revoked: null };
 
 translate();
@@ -24,19 +24,9 @@ onLanguage(() => {
 start();
 
 function start() {
-  const [, page, id] = location.pathname.split('/');
-  if (page !== 'manage' || !ID.test(id || '')) return fail('notFound');
-  state.id = id;
-  // As on the retrieval page: the token leaves the address bar at once and
-  // stays in this tab's storage only.
-  const stored = `kluis.manage.${id}`;
-  const fragment = location.hash.slice(1);
-  if (fragment) {
-    sessionStorage.setItem(stored, fragment);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  state.token = sessionStorage.getItem(stored);
-  if (!state.token) return fail('noToken');
+  const link = takeLink('manage');
+  if (link.problem) return fail(link.problem);
+  Object.assign(state, link);
   load();
 }
 
@@ -65,13 +55,9 @@ function failFromApi(error) {
   switch (error?.code) {
     case 'transfer_gone': return fail('gone');
     case 'transfer_locked': return fail('locked');
-    case 'transfer_not_found':
-    case 'field_missing':
-    case 'malformed':
-    case 'session_invalid':
-    case 'token_invalid':
-      return fail('notFound');
-    default: return fail(error?.status === 0 ? 'network' : 'unexpected');
+    default:
+      if (BROKEN_LINK.has(error?.code)) return fail('notFound');
+      return fail(error?.status === 0 ? 'network' : 'unexpected');
   }
 }
 

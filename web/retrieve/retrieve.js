@@ -10,6 +10,7 @@ import { announce, byId, el, showOnly } from '../lib/dom.js';
 import { bytes, dateTime } from '../lib/format.js';
 import { language, mountSwitch, onLanguage, t, translate } from '../lib/i18n.js';
 import { plaintext } from '../lib/download.js';
+import { BROKEN_LINK, takeLink } from '../lib/link.js';
 import { keyWorker } from '../lib/pool.js';
 import { ProgressView } from '../lib/progress-view.js';
 import { drain, openSink } from '../lib/save.js';
@@ -17,7 +18,6 @@ import { uploadFile } from '../lib/upload.js';
 import { archive, streamPieces } from '../lib/zip.js';
 
 const sections = ['loading', 'problem', 'transfer', 'content'].map(byId);
-const ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** What the page knows; the token and auth key never leave memory but to the API. */
 const state = {
@@ -46,20 +46,9 @@ function start() {
   if (!globalThis.Worker || !globalThis.crypto?.subtle || !globalThis.WebAssembly) {
     return fail('unsupported');
   }
-  const [, page, id] = location.pathname.split('/');
-  if (page !== 'retrieve' || !ID.test(id || '')) return fail('notFound');
-  state.id = id;
-  // The token travels in the fragment, which no server sees. Take it out of
-  // the address bar (and so out of history and screenshots), and keep it
-  // for this tab only, so a reload still works.
-  const stored = `kluis.retrieve.${id}`;
-  const fragment = location.hash.slice(1);
-  if (fragment) {
-    sessionStorage.setItem(stored, fragment);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  state.token = sessionStorage.getItem(stored);
-  if (!state.token) return fail('noToken');
+  const link = takeLink('retrieve');
+  if (link.problem) return fail(link.problem);
+  Object.assign(state, link);
   load();
 }
 
@@ -88,13 +77,9 @@ function failFromApi(error) {
     case 'transfer_gone':
       return fail({ expired: 'expired', revoked: 'revokedLink' }[error.reason] ?? 'gone');
     case 'transfer_locked': return fail('locked');
-    case 'transfer_not_found':
-    case 'field_missing':
-    case 'malformed':
-    case 'session_invalid':
-    case 'token_invalid':
-      return fail('notFound');
-    default: return fail(error?.status === 0 ? 'network' : 'unexpected');
+    default:
+      if (BROKEN_LINK.has(error?.code)) return fail('notFound');
+      return fail(error?.status === 0 ? 'network' : 'unexpected');
   }
 }
 
