@@ -782,7 +782,16 @@ async fn retrieve_steps(api: &Harness, original: &Original) -> (String, (String,
     let info = format!("/api/retrieve/{id}");
     api.call("GET", info_t, &info, Auth::None, Body::None)
         .await
-        .refused(400, "field_missing", "no retrieval token");
+        .refused(401, "token_invalid", "no retrieval token");
+    api.call(
+        "GET",
+        info_t,
+        &info,
+        Auth::Bearer("not a token".to_owned()),
+        Body::None,
+    )
+    .await
+    .refused(401, "token_invalid", "a malformed retrieval token");
     api.call("GET", info_t, &info, Auth::Bearer(stranger_token()), Body::None)
         .await
         .refused(404, "transfer_not_found", "someone else's token");
@@ -864,7 +873,16 @@ async fn retrieve_steps(api: &Harness, original: &Original) -> (String, (String,
         .refused(401, "wrong_password", "a reply with a wrong auth key");
     api.call("POST", reply_t, &reply, Auth::None, answer(None, auth_key))
         .await
-        .refused(400, "field_missing", "a reply without a retrieval token");
+        .refused(401, "token_invalid", "a reply without a retrieval token");
+    api.call(
+        "POST",
+        reply_t,
+        &reply,
+        link(),
+        Body::BadJson(json!({ "request_id": 1 })),
+    )
+    .await
+    .refused(400, "malformed_json", "a reply body of the wrong shape");
     let by_cookie = api
         .call("POST", reply_t, &reply, link(), answer(None, auth_key))
         .await;
@@ -1000,7 +1018,7 @@ async fn manage_steps(api: &Harness, original: &Original, retrieval: &str) {
     let status = format!("/api/manage/{id}");
     api.call("GET", status_t, &status, Auth::None, Body::None)
         .await
-        .refused(400, "field_missing", "no manage token");
+        .refused(401, "token_invalid", "no manage token");
     api.call(
         "GET",
         status_t,
@@ -1073,11 +1091,11 @@ const EXERCISED: &[(&str, &str, &[u16])] = &[
     ),
     ("PUT", "/api/transfers/{id}/key", &[200, 409, 422]),
     ("POST", "/api/transfers/{id}/send", &[200, 401, 409]),
-    ("GET", "/api/retrieve/{id}", &[200, 400, 404, 410, 423]),
+    ("GET", "/api/retrieve/{id}", &[200, 400, 401, 404, 410, 423]),
     ("POST", "/api/retrieve/{id}/unlock", &[200, 401, 410, 415, 423]),
     ("POST", "/api/retrieve/{id}/downloads", &[200, 404]),
     ("POST", "/api/retrieve/{id}/reply", &[201, 400, 401]),
-    ("GET", "/api/manage/{id}", &[200, 400, 404, 410, 423]),
+    ("GET", "/api/manage/{id}", &[200, 401, 404, 410, 423]),
     ("POST", "/api/manage/{id}/revoke", &[200, 404, 410]),
 ];
 

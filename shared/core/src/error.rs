@@ -260,7 +260,7 @@ pub enum DomainError {
     #[error("the transfer is locked")]
     TransferLocked,
     /// The auth key derived from the password is wrong.
-    #[error("wrong password, {remaining} attempts left")]
+    #[error("wrong password, {}", attempts_left(*.remaining))]
     WrongPassword {
         /// Attempts left before the transfer locks.
         remaining: u32,
@@ -268,7 +268,7 @@ pub enum DomainError {
 
     // --- sender verification ------------------------------------------------
     /// The verification code is wrong.
-    #[error("wrong verification code, {remaining} attempts left")]
+    #[error("wrong verification code, {}", attempts_left(*.remaining))]
     WrongCode {
         /// Attempts left for this code.
         remaining: u32,
@@ -285,6 +285,19 @@ pub enum DomainError {
     /// The session token is unknown or expired.
     #[error("the session is invalid or has expired")]
     SessionInvalid,
+    /// A retrieval or manage token is absent or not a token at all. A
+    /// well-formed token that opens nothing is [`Self::TransferNotFound`].
+    #[error("{field} is missing or malformed")]
+    TokenInvalid {
+        /// Which token.
+        field: Field,
+    },
+}
+
+/// "1 attempt left", "2 attempts left": the count with its noun agreeing.
+fn attempts_left(remaining: u32) -> String {
+    let noun = if remaining == 1 { "attempt" } else { "attempts" };
+    format!("{remaining} {noun} left")
 }
 
 impl DomainError {
@@ -321,6 +334,7 @@ impl DomainError {
             Self::CodeAttemptsExhausted => "code_attempts_exhausted",
             Self::RateLimited => "rate_limited",
             Self::SessionInvalid => "session_invalid",
+            Self::TokenInvalid { .. } => "token_invalid",
         }
     }
 
@@ -351,7 +365,10 @@ impl DomainError {
             Self::FileAlreadyAdded | Self::UploadIncomplete | Self::InvalidTransition { .. } => 409,
             Self::TransferGone | Self::CodeExpired => 410,
             Self::TransferLocked => 423,
-            Self::WrongPassword { .. } | Self::WrongCode { .. } | Self::SessionInvalid => 401,
+            Self::WrongPassword { .. }
+            | Self::WrongCode { .. }
+            | Self::SessionInvalid
+            | Self::TokenInvalid { .. } => 401,
             Self::CodeAttemptsExhausted | Self::RateLimited => 429,
         }
     }
@@ -363,7 +380,8 @@ impl DomainError {
             | Self::TooLong { field, .. }
             | Self::ControlCharacter { field }
             | Self::InvalidEmail { field }
-            | Self::Malformed { field } => Some(*field),
+            | Self::Malformed { field }
+            | Self::TokenInvalid { field } => Some(*field),
             Self::InvalidPhone => Some(Field::SenderPhone),
             Self::UnsupportedLanguage => Some(Field::Language),
             Self::TooManyRecipients { .. } | Self::DuplicateRecipient | Self::NoInternalParty => {
@@ -421,6 +439,7 @@ mod tests {
             E::CodeAttemptsExhausted,
             E::RateLimited,
             E::SessionInvalid,
+            E::TokenInvalid { field },
         ]
     }
 
@@ -445,6 +464,16 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "two variants share a code");
+    }
+
+    #[test]
+    fn the_attempts_left_agree_with_their_count() {
+        let one = DomainError::WrongPassword { remaining: 1 }.to_string();
+        assert_eq!(one, "wrong password, 1 attempt left");
+        let two = DomainError::WrongCode { remaining: 2 }.to_string();
+        assert_eq!(two, "wrong verification code, 2 attempts left");
+        let none = DomainError::WrongCode { remaining: 0 }.to_string();
+        assert_eq!(none, "wrong verification code, 0 attempts left");
     }
 
     #[test]

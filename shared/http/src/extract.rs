@@ -48,10 +48,13 @@ pub fn session_token(request: &Request<Bytes>) -> Result<Token, ApiError> {
     Token::parse(text, Field::SessionToken).map_err(|_| DomainError::SessionInvalid.into())
 }
 
-/// A retrieval or manage token from `Authorization: Bearer`.
+/// A retrieval or manage token from `Authorization: Bearer`; absent or
+/// malformed is 401 `token_invalid` (a client without a credential is
+/// unauthenticated, not malformed).
 pub fn bearer(request: &Request<Bytes>, field: Field) -> Result<Token, ApiError> {
-    let text = session::bearer_token(request.headers()).ok_or(DomainError::Missing { field })?;
-    Ok(Token::parse(text, field)?)
+    let invalid = DomainError::TokenInvalid { field };
+    let text = session::bearer_token(request.headers()).ok_or(invalid.clone())?;
+    Token::parse(text, field).map_err(|_| invalid.into())
 }
 
 /// How a client wants a new session: the page gets an HttpOnly cookie that
