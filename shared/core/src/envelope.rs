@@ -15,6 +15,7 @@ use crate::ids::decode_fixed;
 
 /// Argon2id parameters as the crypto format stores them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KdfParams {
     /// Memory in KiB.
     pub m_kib: u32,

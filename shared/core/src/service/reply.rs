@@ -22,6 +22,7 @@ use crate::verification::SenderSession;
 
 /// A recipient's answer with files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Reply {
     /// The client's idempotency key.
     pub request_id: RequestId,

@@ -16,6 +16,7 @@ use crate::verification::{SenderSession, VerificationChallenge, VerificationCode
 
 /// Step 1: who is sending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestCode {
     /// The client's idempotency key for this request.
     pub request_id: RequestId,
@@ -42,6 +43,7 @@ pub struct CodeRequested {
 
 /// Step 2: the code typed back.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyCode {
     /// From [`CodeRequested`].
     pub challenge_id: ChallengeId,

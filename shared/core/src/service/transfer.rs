@@ -18,6 +18,7 @@ use crate::validate::{EmailAddress, Language, NotificationText};
 
 /// Step 3 (with the options of step 6, known by then in the wizard).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateDraft {
     /// The client's idempotency key.
     pub request_id: RequestId,
@@ -50,6 +51,7 @@ pub struct DraftCreated {
 
 /// Step 5: what the browser derived from the password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SetKey {
     /// The content key wrapped under the key-encryption key.
     pub wrapped_key: WrappedKey,

@@ -40,6 +40,7 @@ pub fn part_count(ciphertext_bytes: u64) -> Result<u32, DomainError> {
 
 /// Declares one file of a draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddFile {
     /// The file's id, drawn by the client (it is bound into the file's
     /// associated data, so the client needs it before encrypting); a retry
@@ -63,6 +64,7 @@ pub struct FileUpload {
 
 /// The uploaded parts of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompleteFile {
     /// Every part, ascending from 1, with the ETag the store returned.
     pub parts: Vec<CompletedPart>,
