@@ -470,6 +470,7 @@ async fn the_api_answers_as_docs_api_yaml_documents() {
     let (retrieval, reply_session) = retrieve_steps(&api, &original).await;
     reply_wizard_and_lock(&api, &reply_session).await;
     manage_steps(&api, &original, &retrieval).await;
+    wrong_methods(&api).await;
 
     let _ = stop.send(());
     server.await.expect("the server stopped cleanly");
@@ -1075,6 +1076,42 @@ async fn manage_steps(api: &Harness, original: &Original, retrieval: &str) {
     api.call("POST", "/api/retrieve/{id}/unlock", &path, link(), unlock)
         .await
         .refused(410, "transfer_gone", "unlocking a revoked transfer");
+}
+
+/// Every documented path answered with a method it does not take: 405
+/// `method_not_allowed` with `Allow`, as each operation documents.
+async fn wrong_methods(api: &Harness) {
+    for operation in api.spec.operations() {
+        let (method, template) = &operation;
+        assert!(
+            api.spec.statuses(&operation).contains(&405),
+            "{method} {template} does not document 405"
+        );
+        let schema = api
+            .spec
+            .response(&operation, 405)
+            .and_then(|r| r["content"]["application/json"].get("schema"))
+            .unwrap_or_else(|| panic!("{method} {template}: 405 has no JSON schema"))
+            .clone();
+        let path = template
+            .replace("{id}", &unknown_id())
+            .replace("{file}", &unknown_id());
+        let url = format!("{}{path}", api.base);
+        let answer = perform("PATCH".to_owned(), url, Auth::None, Body::None).await;
+        assert_eq!(answer.status, 405, "PATCH {template}: {}", answer.json);
+        let allow = answer
+            .headers
+            .get(http::header::ALLOW)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            allow.contains(method.as_str()),
+            "PATCH {template}: Allow is {allow:?}"
+        );
+        if let Err(e) = api.spec.validate(&schema, &answer.json) {
+            panic!("PATCH {template}: the 405 body does not fit the spec: {e}");
+        }
+    }
 }
 
 /// What this test means to cover: every operation with these statuses.

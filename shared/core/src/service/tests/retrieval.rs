@@ -127,6 +127,25 @@ async fn wrong_passwords_are_counted_and_the_last_allowed_one_locks_and_tells_th
 }
 
 #[tokio::test]
+async fn a_successful_unlock_does_not_reset_the_count_of_wrong_passwords() {
+    let service = service();
+    sent_transfer(&service, "jan@example.nl", &["a@extern.example"], &[10], false).await;
+    let (id, token) = link_for(&service, "a@extern.example");
+    let wrong = service.unlock(id, &token, Unlock { auth_key: WRONG_KEY }).await;
+    assert_eq!(domain(wrong), DomainError::WrongPassword { remaining: 9 });
+    service
+        .unlock(id, &token, Unlock { auth_key: RIGHT_KEY })
+        .await
+        .expect("the right key unlocks");
+    let again = service.unlock(id, &token, Unlock { auth_key: WRONG_KEY }).await;
+    assert_eq!(
+        domain(again),
+        DomainError::WrongPassword { remaining: 8 },
+        "the limit is on wrong passwords over the transfer's life"
+    );
+}
+
+#[tokio::test]
 async fn a_download_report_with_a_wrong_key_counts_as_a_wrong_password() {
     let service = service();
     sent_transfer(&service, "jan@example.nl", &["a@extern.example"], &[10], true).await;
