@@ -915,6 +915,23 @@ fn parse_auth(text: &str) -> AuthKey {
 /// locks.
 async fn reply_wizard_and_lock(api: &Harness, (transfer, session): &(String, String)) {
     let bearer = || Auth::Bearer(session.clone());
+    let own = to_json(&CreateDraft {
+        request_id: request_id(40),
+        recipients: vec![email(SENDER)],
+        language: Language::En,
+        download_receipts: false,
+        retention_days: None,
+        notification_text: None,
+    });
+    api.call(
+        "POST",
+        "/api/transfers",
+        "/api/transfers",
+        bearer(),
+        Body::Json(own),
+    )
+    .await
+    .refused(403, "reply_session_only", "a reply's session starting a transfer");
     let prepared = prepare(transfer, "Signed and returned.");
     let files = format!("/api/transfers/{transfer}/files");
     let upload = api

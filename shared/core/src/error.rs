@@ -285,6 +285,9 @@ pub enum DomainError {
     /// The session token is unknown or expired.
     #[error("the session is invalid or has expired")]
     SessionInvalid,
+    /// A session opened by a reply tried to do more than finish that reply.
+    #[error("this session can only finish the reply it was opened for")]
+    ReplySessionOnly,
     /// A retrieval or manage token is absent or not a token at all. A
     /// well-formed token that opens nothing is [`Self::TransferNotFound`].
     #[error("{field} is missing or malformed")]
@@ -335,6 +338,7 @@ impl DomainError {
             Self::RateLimited => "rate_limited",
             Self::SessionInvalid => "session_invalid",
             Self::TokenInvalid { .. } => "token_invalid",
+            Self::ReplySessionOnly => "reply_session_only",
         }
     }
 
@@ -352,7 +356,7 @@ impl DomainError {
             // A broken operator policy is refused at start-up, never served;
             // if it ever reaches a handler the request cannot be processed.
             Self::InvalidPolicy { .. } => 422,
-            Self::NoInternalParty => 403,
+            Self::NoInternalParty | Self::ReplySessionOnly => 403,
             Self::TooManyRecipients { .. }
             | Self::DuplicateRecipient
             | Self::TooManyFiles { .. }
@@ -440,6 +444,7 @@ mod tests {
             E::RateLimited,
             E::SessionInvalid,
             E::TokenInvalid { field },
+            E::ReplySessionOnly,
         ]
     }
 

@@ -111,6 +111,7 @@ where
             sender: partner,
             created_at: now,
             expires_at: now.plus_seconds(self.policy().session_secs()),
+            reply: Some(id),
         };
         self.store.put_session(&session).await?;
         Ok(ReplyStarted {

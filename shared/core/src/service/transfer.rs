@@ -166,7 +166,7 @@ where
         transfer: TransferId,
         request: SetKey,
     ) -> Result<Keyed, ServiceError> {
-        let sender = self.session_sender(session).await?;
+        let sender = self.live_session(session).await?;
         self.owned_transfer(transfer, &sender).await?;
         let envelope = KeyEnvelope {
             wrapped_key: request.wrapped_key,
@@ -203,7 +203,7 @@ where
     /// the request that wins the keyed → sent write holds the fresh tokens,
     /// so only it mails: a retried or racing send mails nothing.
     pub async fn send(&self, session: &Token, transfer: TransferId) -> Result<Sent, ServiceError> {
-        let sender = self.session_sender(session).await?;
+        let sender = self.live_session(session).await?;
         let current = self.owned_transfer(transfer, &sender).await?;
         let retrieval: Vec<Token> = (0..current.recipients().len())
             .map(|_| self.random.token())

@@ -96,7 +96,7 @@ where
         transfer: TransferId,
         request: AddFile,
     ) -> Result<FileUpload, ServiceError> {
-        let sender = self.session_sender(session).await?;
+        let sender = self.live_session(session).await?;
         check_ciphertext_size(request.ciphertext_bytes)?;
         let parts = part_count(request.ciphertext_bytes)?;
         let key = ObjectKey {
@@ -175,7 +175,7 @@ where
         file: FileId,
         request: CompleteFile,
     ) -> Result<FileCompleted, ServiceError> {
-        let sender = self.session_sender(session).await?;
+        let sender = self.live_session(session).await?;
         let current = self.owned_transfer(transfer, &sender).await?;
         let declared = current
             .files()
