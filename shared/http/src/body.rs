@@ -2,6 +2,8 @@
 //! cannot make the server buffer more than the limit by lying about or
 //! omitting `Content-Length`), and parsing JSON bodies.
 
+use core::time::Duration;
+
 use bytes::Bytes;
 use http::HeaderMap;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -12,8 +14,15 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 
 /// Reads `body` whole, refusing it with 413 as soon as the declared length
-/// or the bytes received pass `limit`.
-pub async fn read_limited<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, ApiError>
+/// or the bytes received pass `limit`, and with 408 when it has not
+/// arrived whole within `deadline` (a client trickling bytes would
+/// otherwise hold a connection and its buffer for as long as it likes).
+pub async fn read_limited<B>(
+    headers: &HeaderMap,
+    body: B,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -25,7 +34,8 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout(deadline, Limited::new(body, limit).collect());
+    match read.await.map_err(|_| ApiError::BodyTimeout)? {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge { limit }),
         Err(_) => Err(ApiError::BodyUnreadable),

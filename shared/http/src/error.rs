@@ -42,6 +42,9 @@ pub enum ApiError {
     /// not repeated: it can quote the input.
     #[error("the body is not valid JSON for this request")]
     MalformedJson,
+    /// The body did not arrive whole in time.
+    #[error("the body did not arrive in time")]
+    BodyTimeout,
     /// The body broke off while it was read.
     #[error("the body could not be read")]
     BodyUnreadable,
@@ -65,6 +68,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MalformedJson | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -80,6 +84,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::MalformedJson => "malformed_json",
             Self::BodyUnreadable => "body_unreadable",
+            Self::BodyTimeout => "body_timeout",
         }
     }
 
