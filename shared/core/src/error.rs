@@ -236,6 +236,13 @@ pub enum DomainError {
     /// A file's upload has not been completed yet.
     #[error("a file upload is not complete")]
     UploadIncomplete,
+    /// The parts listed to complete an upload are not its parts, each once,
+    /// numbered from 1 in order (well-formed, but not this upload's).
+    #[error("{field} does not list every part of the upload from 1 in order")]
+    PartsMismatch {
+        /// Which field.
+        field: Field,
+    },
     /// The stored object's size differs from the declared ciphertext size.
     #[error("the uploaded size differs from the declared size")]
     SizeMismatch,
@@ -327,6 +334,7 @@ impl DomainError {
             Self::FileAlreadyAdded => "file_already_added",
             Self::UploadIncomplete => "upload_incomplete",
             Self::SizeMismatch => "size_mismatch",
+            Self::PartsMismatch { .. } => "parts_mismatch",
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::TransferNotFound => "transfer_not_found",
             Self::TransferGone => "transfer_gone",
@@ -363,7 +371,8 @@ impl DomainError {
             | Self::RetentionTooLong { .. }
             | Self::KdfTooWeak
             | Self::NoFiles
-            | Self::SizeMismatch => 422,
+            | Self::SizeMismatch
+            | Self::PartsMismatch { .. } => 422,
             Self::TransferTooLarge { .. } => 413,
             Self::UnknownFile | Self::TransferNotFound => 404,
             Self::FileAlreadyAdded | Self::UploadIncomplete | Self::InvalidTransition { .. } => 409,
@@ -385,7 +394,8 @@ impl DomainError {
             | Self::ControlCharacter { field }
             | Self::InvalidEmail { field }
             | Self::Malformed { field }
-            | Self::TokenInvalid { field } => Some(*field),
+            | Self::TokenInvalid { field }
+            | Self::PartsMismatch { field } => Some(*field),
             Self::InvalidPhone => Some(Field::SenderPhone),
             Self::UnsupportedLanguage => Some(Field::Language),
             Self::TooManyRecipients { .. } | Self::DuplicateRecipient | Self::NoInternalParty => {
@@ -430,6 +440,7 @@ mod tests {
             E::FileAlreadyAdded,
             E::UploadIncomplete,
             E::SizeMismatch,
+            E::PartsMismatch { field },
             E::InvalidTransition {
                 state: TransferState::Sent,
                 action: Action::Send,

@@ -10,7 +10,7 @@
 
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{DomainError, Field};
 
@@ -277,6 +277,18 @@ text_newtype!(NotificationText, |text: &str| NotificationText::parse(text)
         field: Field::NotificationText
     })));
 
+/// An optional notification text in a request: absent, `null`, empty and
+/// blank all mean "none" (the default text), as [`NotificationText::parse`]
+/// says; anything else must be a valid text.
+pub fn optional_notification_text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<NotificationText>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) => NotificationText::parse(&text).map_err(serde::de::Error::custom),
+    }
+}
+
 impl fmt::Debug for NotificationText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "NotificationText({} chars)", self.0.chars().count())
@@ -470,6 +482,27 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_blank_notification_text_in_a_request_means_the_default() {
+        #[derive(Deserialize)]
+        struct Request {
+            #[serde(default, deserialize_with = "optional_notification_text")]
+            text: Option<NotificationText>,
+        }
+        for body in [
+            r#"{}"#,
+            r#"{"text":null}"#,
+            r#"{"text":""}"#,
+            r#"{"text":"\r\n \n"}"#,
+        ] {
+            let parsed: Request = serde_json::from_str(body).expect(body);
+            assert!(parsed.text.is_none(), "{body}");
+        }
+        let parsed: Request = serde_json::from_str(r#"{"text":" Hi\r\nthere "}"#).expect("a text");
+        assert_eq!(parsed.text.expect("some").as_str(), "Hi\nthere");
+        assert!(serde_json::from_str::<Request>(r#"{"text":"a\u0007"}"#).is_err());
     }
 
     #[test]

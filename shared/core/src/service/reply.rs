@@ -39,8 +39,8 @@ pub struct Reply {
     /// Receipts when the original sender downloads.
     #[serde(default)]
     pub download_receipts: bool,
-    /// Own text for the notice.
-    #[serde(default)]
+    /// Own text for the notice; the default text if absent, null or blank.
+    #[serde(default, deserialize_with = "crate::validate::optional_notification_text")]
     pub notification_text: Option<NotificationText>,
 }
 

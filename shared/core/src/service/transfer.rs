@@ -33,8 +33,8 @@ pub struct CreateDraft {
     /// Days from sending to expiry; the policy's default if absent.
     #[serde(default)]
     pub retention_days: Option<u32>,
-    /// Own notification text; the default text if absent.
-    #[serde(default)]
+    /// Own notification text; the default text if absent, null or blank.
+    #[serde(default, deserialize_with = "crate::validate::optional_notification_text")]
     pub notification_text: Option<NotificationText>,
 }
 

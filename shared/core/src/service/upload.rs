@@ -198,7 +198,7 @@ where
                 .zip(1..)
                 .all(|(part, expected)| part.number.get() == expected);
         if !numbered_in_order {
-            return Err(DomainError::Malformed {
+            return Err(DomainError::PartsMismatch {
                 field: Field::PartNumber,
             }
             .into());
