@@ -81,9 +81,14 @@ pub struct ReceiveReport {
 pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
     let link = link::parse(&options.link, LinkKind::Retrieve)?;
     let out = &options.out;
-    if !out.is_dir() {
+    if out.exists() && !out.is_dir() {
         return Err(Error::Usage(format!("{} is not a folder", out.display())));
     }
+    // A missing folder is made, as `--out` promises a place to write to.
+    std::fs::create_dir_all(out).map_err(|source| Error::File {
+        path: out.clone(),
+        source,
+    })?;
     let api = Api::new(&link.api)?;
     let token = Zeroizing::new(link.token.reveal());
     let wire_id = link.transfer;
