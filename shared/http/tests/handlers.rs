@@ -251,10 +251,14 @@ async fn path_parameters_reach_the_handler() {
 }
 
 #[tokio::test]
-async fn a_port_failure_is_500_internal_without_details() {
+async fn a_failed_backend_is_503_backend_unavailable_without_details() {
+    // As the core maps a use case's failed port: one status in every layer.
     let (status, body, _) = send(request(Method::GET, "/api/transfers/broken", None, "")).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body, json!({ "code": "internal", "message": "internal error" }));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        body,
+        json!({ "code": "backend_unavailable", "message": "a backend is unavailable; try again" })
+    );
 }
 
 #[tokio::test]
