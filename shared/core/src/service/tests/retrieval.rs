@@ -27,7 +27,7 @@ async fn two_recipients_unlock_and_download_two_files_and_the_sender_gets_one_re
         assert_eq!(info.file_count, 2);
         assert_eq!(
             info.kdf,
-            KdfParams::FLOOR,
+            KdfParams::MINIMUM,
             "what the browser needs to derive the key"
         );
         let unlocked = service
