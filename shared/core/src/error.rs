@@ -9,7 +9,7 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::transfer::{Action, TransferState};
+use crate::lifecycle::{Action, TransferState};
 
 /// The input field an error is about, reported to the client by name so a
 /// form can point at it.
