@@ -152,7 +152,7 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
                 reason: "the stored object's size does not match the manifest".into(),
             });
         }
-        let bar = ui.bytes(&entry.name, offered.ciphertext_bytes);
+        let bar = ui.bytes(&entry.name, entry.size);
         let key = content.file_key(&transfer, &entry.id);
         let mut attempt = 1;
         let verified = loop {
