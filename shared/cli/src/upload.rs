@@ -26,6 +26,7 @@ use zeroize::Zeroizing;
 
 use crate::api::Api;
 use crate::error::{Error, Result};
+use crate::retry::Retry;
 
 /// Rewrites a part URL before an attempt; see [`Tuning::part_url_hook`].
 pub type PartUrlHook = Arc<dyn Fn(&str) -> String + Send + Sync>;
@@ -209,29 +210,25 @@ impl Worker<'_> {
         Ok(())
     }
 
-    /// PUTs one sealed part, retrying transient failures with doubling waits.
+    /// PUTs one sealed part, retrying transient failures (see
+    /// [`crate::retry`]) until another worker has failed.
     fn put_with_retries(&self, index: usize, part: &[u8], failed: &AtomicBool) -> Result<String> {
         let signed = &self.upload.parts[index];
-        let mut wait = self.tuning.backoff;
-        let attempts = self.tuning.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let mut request = signed.clone();
-            if let Some(hook) = &self.tuning.part_url_hook {
-                request.url = hook(&request.url);
-            }
-            match self.api.put_part(&request, part) {
-                Ok(etag) => return Ok(etag),
-                Err(error)
-                    if error.is_transient() && attempt < attempts && !failed.load(Ordering::SeqCst) =>
-                {
-                    std::thread::sleep(wait);
-                    wait = wait.saturating_mul(2);
-                    attempt += 1;
+        let retry = Retry {
+            attempts: self.tuning.attempts,
+            first_wait: self.tuning.backoff,
+        };
+        retry.run(
+            || {
+                let mut request = signed.clone();
+                if let Some(hook) = &self.tuning.part_url_hook {
+                    request.url = hook(&request.url);
                 }
-                Err(error) => return Err(error),
-            }
-        }
+                self.api.put_part(&request, part)
+            },
+            || !failed.load(Ordering::SeqCst),
+            |_, _| {},
+        )
     }
 }
 
