@@ -18,7 +18,7 @@ use kluis_core::service::Ports;
 use kluis_core::timestamp::Timestamp;
 use kluis_function::Shared;
 use kluis_http::extract::{SessionAnswer, SessionTransport, bearer, transfer_id, with_session};
-use kluis_http::{ApiError, Router, body, response};
+use kluis_http::{ApiError, Router, response};
 use serde::Serialize;
 
 /// `POST` (retrieval token): start a reply.
@@ -45,8 +45,8 @@ pub async fn reply<P: Ports>(service: Shared<P>, request: Request<Bytes>) -> Res
     let outcome: Result<_, ApiError> = async {
         let token = bearer(&request, Field::RetrievalToken)?;
         let id = transfer_id(&request)?;
-        let transport = SessionTransport::of(&request)?;
-        Ok((transport, service.reply(id, &token, body::json(&request)?).await?))
+        let (transport, answer) = SessionTransport::split(&request)?;
+        Ok((transport, service.reply(id, &token, answer).await?))
     }
     .await;
     match outcome {

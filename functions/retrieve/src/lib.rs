@@ -175,7 +175,8 @@ mod tests {
         let (base, _) = sent(&service).await;
         let routes = routes::<MemoryPorts>(&service);
         let missing = call(&routes, Method::GET, &base, None, None).await;
-        assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{}", missing.json);
+        assert_eq!(missing.status, StatusCode::UNAUTHORIZED, "{}", missing.json);
+        assert_eq!(missing.json["code"], "token_invalid");
         let other = kluis_core::ids::Token::from_bytes([5; 32]).reveal();
         let wrong = call(&routes, Method::GET, &base, Some(&other), None).await;
         assert!(

@@ -105,4 +105,26 @@ mod tests {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST);
         assert_eq!(answer.json["code"], "malformed_json");
     }
+
+    #[tokio::test]
+    async fn a_null_phone_is_no_phone() {
+        let service = testing::service();
+        let mut body = details("jan@example.nl");
+        body["phone"] = serde_json::Value::Null;
+        let routes = routes::<MemoryPorts>(&service);
+        let answer = call(&routes, Method::POST, CODE_PATH, None, Some(body)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_field_is_refused_as_the_schema_says() {
+        let service = testing::service();
+        let mut body = details("jan@example.nl");
+        body["is_admin"] = json!(true);
+        let routes = routes::<MemoryPorts>(&service);
+        let answer = call(&routes, Method::POST, CODE_PATH, None, Some(body)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.json);
+        assert_eq!(answer.json["code"], "malformed_json");
+        assert!(service.mailer().sent().is_empty());
+    }
 }

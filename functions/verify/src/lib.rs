@@ -13,7 +13,7 @@ use kluis_core::ports::Clock;
 use kluis_core::service::Ports;
 use kluis_function::Shared;
 use kluis_http::extract::{SessionAnswer, SessionTransport, with_session};
-use kluis_http::{ApiError, Router, body, response};
+use kluis_http::{ApiError, Router, response};
 
 /// `POST`: the code → a session.
 pub const VERIFY_PATH: &str = "/api/sender/verify";
@@ -30,8 +30,8 @@ pub fn routes<P: Ports>(service: &Shared<P>) -> Router {
 /// or with `session_token` in the body for a bearer client.
 pub async fn verify_code<P: Ports>(service: Shared<P>, request: Request<Bytes>) -> Response<Bytes> {
     let outcome: Result<_, ApiError> = async {
-        let transport = SessionTransport::of(&request)?;
-        Ok((transport, service.verify_code(body::json(&request)?).await?))
+        let (transport, code) = SessionTransport::split(&request)?;
+        Ok((transport, service.verify_code(code).await?))
     }
     .await;
     match outcome {
@@ -144,5 +144,19 @@ mod tests {
         .await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.json);
         assert!(answer.headers.get(SET_COOKIE).is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_field_beside_the_code_is_refused_and_uses_no_attempt() {
+        let service = testing::service();
+        let (challenge_id, code) = challenge(&service).await;
+        let routes = routes::<MemoryPorts>(&service);
+        let body = json!({ "challenge_id": challenge_id, "code": code, "bearer": true, "remember": 1 });
+        let answer = call(&routes, Method::POST, VERIFY_PATH, None, Some(body)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.json);
+        assert_eq!(answer.json["code"], "malformed_json");
+        let body = json!({ "challenge_id": challenge_id, "code": code, "bearer": true });
+        let answer = call(&routes, Method::POST, VERIFY_PATH, None, Some(body)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
     }
 }

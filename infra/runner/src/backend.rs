@@ -14,6 +14,7 @@ use core::pin::Pin;
 use std::ffi::OsString;
 use std::sync::Arc;
 
+#[cfg(feature = "aws")]
 use kluis_aws::SdkConfig;
 use kluis_core::ports::OsRandom;
 use kluis_core::service::expiry::ExpiryReport;
@@ -37,6 +38,7 @@ impl Ports for EmbeddedPorts {
 }
 
 /// The AWS ports with the runner's [`DevClock`].
+#[cfg(feature = "aws")]
 pub type AwsRunnerPorts = kluis_function::aws::AwsPorts<DevClock>;
 
 /// The adapters to serve from.
@@ -45,6 +47,7 @@ pub enum Backend {
     /// The embedded adapters in the data folder.
     Embedded,
     /// The AWS adapters on `sdk` (endpoint, region, credentials).
+    #[cfg(feature = "aws")]
     Aws {
         /// Table, bucket and From address.
         settings: kluis_aws::Settings,
@@ -67,8 +70,15 @@ pub enum BackendError {
     #[error(transparent)]
     Config(#[from] kluis_http::config::ConfigError),
     /// The AWS settings are incomplete.
+    #[cfg(feature = "aws")]
     #[error(transparent)]
     Aws(#[from] kluis_aws::ConfigError),
+    /// `KLUIS_BACKEND=aws`, but this runner was built without the AWS adapters.
+    #[cfg(not(feature = "aws"))]
+    #[error(
+        "{BACKEND_VAR}=aws needs the runner built with the AWS adapters: cargo run -p kluis-runner --features aws"
+    )]
+    AwsNotBuilt,
 }
 
 impl Backend {
@@ -76,10 +86,13 @@ impl Backend {
     pub async fn from_env<L: Fn(&str) -> Option<OsString>>(env: &Config<L>) -> Result<Self, BackendError> {
         match env.optional(BACKEND_VAR)?.as_deref().map(str::trim) {
             None | Some("embedded") => Ok(Self::Embedded),
+            #[cfg(feature = "aws")]
             Some("aws") => Ok(Self::Aws {
                 settings: kluis_aws::Settings::from_env()?,
                 sdk: Box::new(kluis_aws::load_sdk_config().await),
             }),
+            #[cfg(not(feature = "aws"))]
+            Some("aws") => Err(BackendError::AwsNotBuilt),
             Some(other) => Err(BackendError::Unknown(other.to_owned())),
         }
     }

@@ -27,11 +27,9 @@ use core::time::Duration;
 
 use app::Parts;
 pub use app::Runner;
-use backend::{Backend, BackendError, ExpireJob, expire_job};
+use backend::{Backend, BackendError, expire_job};
 use clock::DevClock;
 use data::{DataError, Deps};
-use kluis_core::mail::PublicBaseUrl;
-use kluis_core::service::Settings;
 use kluis_http::config::Config;
 use options::Options;
 use tokio::net::TcpListener;
@@ -170,12 +168,14 @@ pub async fn bind_on(options: &Options, backend: Backend) -> Result<Bound, Start
                 expire: expire_job::<backend::EmbeddedPorts>(&deps.service),
             }
         }
+        #[cfg(feature = "aws")]
         Backend::Aws { settings, sdk } => {
-            let base = PublicBaseUrl::parse(&base_url).map_err(DataError::Settings)?;
+            let base = kluis_core::mail::PublicBaseUrl::parse(&base_url).map_err(DataError::Settings)?;
+            let settings_of_service = kluis_core::service::Settings::new(policy, base);
             let service =
-                kluis_function::aws::service_on(&settings, &sdk, Settings::new(policy, base), clock.clone())
+                kluis_function::aws::service_on(&settings, &sdk, settings_of_service, clock.clone())
                     .map_err(DataError::Settings)?;
-            let expire: ExpireJob = expire_job::<backend::AwsRunnerPorts>(&service);
+            let expire: backend::ExpireJob = expire_job::<backend::AwsRunnerPorts>(&service);
             Parts {
                 api: routes::api::<backend::AwsRunnerPorts>(&service),
                 web: options.web.clone(),

@@ -33,22 +33,18 @@ pub fn content_type(path: &Path) -> &'static str {
 /// One path segment, percent-decoded; `None` for anything that could name
 /// something outside the folder or hidden in it.
 fn segment(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = raw.get(i + 1..i + 3)?;
-            decoded.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            decoded.push(bytes[i]);
-            i += 1;
-        }
+    // `percent-encoding` passes a malformed escape through as text; a
+    // request that sends one is refused instead of guessed at.
+    let well_formed = raw
+        .split('%')
+        .skip(1)
+        .all(|rest| rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
+    if !well_formed {
+        return None;
     }
-    let text = String::from_utf8(decoded).ok()?;
+    let text = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
     let safe = !text.starts_with('.') && !text.contains(['/', '\\', '\0', ':']);
-    safe.then_some(text)
+    safe.then(|| text.into_owned())
 }
 
 /// The file `path` names under `root`, or `None` when the path is refused.
@@ -126,6 +122,8 @@ mod tests {
             "/.git/config",
             "/%00",
             "/%zz",
+            "/a%2",
+            "/%ff",
             "/C:/x",
         ] {
             assert_eq!(resolve(root, bad), None, "{bad}");
@@ -134,6 +132,10 @@ mod tests {
         assert_eq!(
             resolve(root, "/pkg/a%20b.js"),
             Some(PathBuf::from("/srv/web/pkg/a b.js"))
+        );
+        assert_eq!(
+            resolve(root, "/%E2%82%AC.txt"),
+            Some(PathBuf::from("/srv/web/€.txt"))
         );
     }
 

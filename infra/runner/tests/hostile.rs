@@ -42,6 +42,21 @@ fn bodies() -> Vec<Bytes> {
     all
 }
 
+/// Whether `template` takes a retrieval or manage token as its credential.
+fn link_route(template: &str) -> bool {
+    template.starts_with("/api/retrieve/") || template.starts_with("/api/manage/")
+}
+
+/// Whether `credential` is a bearer header holding a well-formed token.
+fn carries_a_token(credential: Option<&(http::HeaderName, &str)>) -> bool {
+    credential.is_some_and(|(name, value)| {
+        *name == AUTHORIZATION
+            && value
+                .strip_prefix("Bearer ")
+                .is_some_and(|token| token.len() == 43)
+    })
+}
+
 /// A path for `template` with every `{param}` replaced by `value`.
 fn fill(template: &str, value: &str) -> String {
     template
@@ -104,6 +119,13 @@ async fn hostile_requests_to_every_route_get_a_4xx_json_refusal() {
                         json["code"].is_string() && json["message"].is_string(),
                         "{what}: {json}"
                     );
+                    if link_route(template) && !carries_a_token(credential.as_ref()) {
+                        assert_eq!(
+                            (status.as_u16(), json["code"].as_str()),
+                            (401, Some("token_invalid")),
+                            "{what}: a link route without a well-formed token"
+                        );
+                    }
                     calls += 1;
                 }
             }

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::retry::Retry;
 
 /// Largest JSON answer read (the biggest, `unlock`, holds a ≤ 1 MiB sealed
 /// manifest in base64 and one URL per file).
@@ -157,24 +158,14 @@ impl Api {
     }
 }
 
-/// Tries of one API call: every step of the API is idempotent (request
-/// ids, client-drawn file ids, conditional writes), so a call that failed
-/// in transit or with a "try again" status is safe to repeat.
-const API_ATTEMPTS: u32 = 3;
+/// Tries of one API call (see [`crate::retry`]).
+const API_RETRY: Retry = Retry {
+    attempts: 3,
+    first_wait: Duration::from_millis(500),
+};
 
-fn retrying<T>(mut call: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut wait = Duration::from_millis(500);
-    let mut attempt = 1;
-    loop {
-        match call() {
-            Err(error) if error.is_transient() && attempt < API_ATTEMPTS => {
-                std::thread::sleep(wait);
-                wait *= 2;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+fn retrying<T>(call: impl FnMut() -> Result<T>) -> Result<T> {
+    API_RETRY.run(call, || true, |_, _| {})
 }
 
 /// The JSON body; wiped after use, since it may hold a code or an auth key.

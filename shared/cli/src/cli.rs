@@ -139,7 +139,10 @@ pub fn run(args: Args, ui: &Ui) -> Result<()> {
         Command::Receive(receive) => run_receive(receive, ui),
         Command::Reply(reply) => run_reply(reply, ui),
         Command::Status { manage_link } => {
-            let status = manage::status(&manage_link)?;
+            let Some(status) = manage::status_or_gone(&manage_link)? else {
+                println!("State:     revoked or expired: its files and keys are deleted");
+                return Ok(());
+            };
             println!("Transfer:  {}", status.transfer_id);
             println!("State:     {:?}", status.state);
             println!("Created:   {}", utc(status.created_at));

@@ -54,8 +54,9 @@ pub(crate) fn fetch(
     let (queue, chunks) = mpsc::sync_channel::<Vec<u8>>(WRITE_QUEUE_CHUNKS);
     let (result, written) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || write_and_hash(handle, chunks));
-        let mut sink = Sink { queue };
-        let result = kluis_crypto::io::decrypt(key, transfer, &entry.id, bar.wrap_read(body), &mut sink);
+        // The bar counts plaintext, as written: the file's own size.
+        let mut sink = bar.wrap_write(Sink { queue });
+        let result = kluis_crypto::io::decrypt(key, transfer, &entry.id, body, &mut sink);
         // Closing the queue ends the writer.
         drop(sink);
         let written = writer

@@ -19,6 +19,7 @@ pub mod progress;
 pub mod prompt;
 pub mod receive;
 pub mod reply;
+pub mod retry;
 pub mod send;
 pub mod upload;
 

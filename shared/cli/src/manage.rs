@@ -15,6 +15,19 @@ pub fn status(manage_link: &str) -> Result<Status> {
     Api::new(&link.api)?.get(&format!("/api/manage/{}", link.transfer), &token)
 }
 
+/// The transfer's status, or `None` when it is gone: revoked or expired,
+/// its files and keys deleted (the server answers both alike, 410
+/// `transfer_gone`). Any other refusal is an error.
+pub fn status_or_gone(manage_link: &str) -> Result<Option<Status>> {
+    match status(manage_link) {
+        Ok(status) => Ok(Some(status)),
+        Err(crate::error::Error::Api {
+            status: 410, code, ..
+        }) if code == "transfer_gone" => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 /// Revokes the transfer: its files and key are deleted and recipients told.
 pub fn revoke(manage_link: &str) -> Result<Revoked> {
     let link = link::parse(manage_link, LinkKind::Manage)?;

@@ -42,13 +42,14 @@ impl Ui {
         Self { bars: None }
     }
 
-    /// A byte-counting bar of `total` bytes labelled `label`.
+    /// A bar of `total` plaintext bytes under its full label (a file name is
+    /// never cut: it is on a line of its own).
     pub fn bytes(&self, label: &str, total: u64) -> ProgressBar {
         let Some(bars) = &self.bars else {
             return ProgressBar::hidden();
         };
         let style = ProgressStyle::with_template(
-            "{msg:24!} [{bar:30}] {bytes:>10}/{total_bytes:10} {binary_bytes_per_sec:>12} ETA {eta}",
+            "{msg}\n  [{bar:30}] {bytes:>10}/{total_bytes:10} {binary_bytes_per_sec:>12} ETA {eta}",
         )
         .expect("the template is valid")
         .progress_chars("=> ");

@@ -22,6 +22,7 @@ use crate::link::{self, LinkKind};
 use crate::names;
 use crate::progress::Ui;
 use crate::prompt;
+use crate::retry::Retry;
 
 /// What to receive, and where. `Debug` leaves the link's token and the
 /// password out.
@@ -51,7 +52,10 @@ impl std::fmt::Debug for ReceiveOptions {
 
 /// Tries per file download: a dropped connection restarts the file (the
 /// presigned URLs cover whole objects only, so no ranged resume).
-const DOWNLOAD_ATTEMPTS: u32 = 3;
+const DOWNLOAD_RETRY: Retry = Retry {
+    attempts: 3,
+    first_wait: std::time::Duration::from_secs(1),
+};
 
 /// One file received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,9 +85,14 @@ pub struct ReceiveReport {
 pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
     let link = link::parse(&options.link, LinkKind::Retrieve)?;
     let out = &options.out;
-    if !out.is_dir() {
+    if out.exists() && !out.is_dir() {
         return Err(Error::Usage(format!("{} is not a folder", out.display())));
     }
+    // A missing folder is made, as `--out` promises a place to write to.
+    std::fs::create_dir_all(out).map_err(|source| Error::File {
+        path: out.clone(),
+        source,
+    })?;
     let api = Api::new(&link.api)?;
     let token = Zeroizing::new(link.token.reveal());
     let wire_id = link.transfer;
@@ -147,20 +156,16 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
                 reason: "the stored object's size does not match the manifest".into(),
             });
         }
-        let bar = ui.bytes(&entry.name, offered.ciphertext_bytes);
+        let bar = ui.bytes(&entry.name, entry.size);
         let key = content.file_key(&transfer, &entry.id);
-        let mut attempt = 1;
-        let verified = loop {
-            match download::fetch(&api, &offered.download, &transfer, entry, &key, out, &bar) {
-                Err(error) if error.is_transient() && attempt < DOWNLOAD_ATTEMPTS => {
-                    ui.note(&format!("{}: {error}; starting again", entry.name));
-                    bar.reset();
-                    std::thread::sleep(std::time::Duration::from_secs(u64::from(attempt)));
-                    attempt += 1;
-                }
-                other => break other?,
-            }
-        };
+        let verified = DOWNLOAD_RETRY.run(
+            || download::fetch(&api, &offered.download, &transfer, entry, &key, out, &bar),
+            || true,
+            |error, _| {
+                ui.note(&format!("{}: {error}; starting again", entry.name));
+                bar.reset();
+            },
+        )?;
         bar.finish_and_clear();
         let record = RecordDownload {
             auth_key: auth.clone(),

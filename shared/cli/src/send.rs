@@ -320,7 +320,7 @@ fn upload_one(
     };
     let upload: FileUpload = api.post(&format!("/api/transfers/{wire_id}/files"), Some(session), &add)?;
     let sealer = FileSealer::new(&content.file_key(transfer, &id), transfer, &id)?;
-    let bar = ui.bytes(&file.name, ciphertext_bytes);
+    let bar = ui.bytes(&file.name, file.size);
     let source = Source {
         path: &file.path,
         size: file.size,

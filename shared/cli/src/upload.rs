@@ -21,11 +21,12 @@ use indicatif::ProgressBar;
 use kluis_core::file::{CompletedPart, ETag, PartNumber};
 use kluis_core::service::upload::{CHUNKS_PER_PART, FileUpload, PART_BYTES};
 use kluis_crypto::FileSealer;
-use kluis_crypto::stream::{CHUNK_SIZE, HEADER_LEN, SEALED_CHUNK_LEN, chunk_count};
+use kluis_crypto::stream::{CHUNK_SIZE, HEADER_LEN, SEALED_CHUNK_LEN, TAG_LEN, chunk_count};
 use zeroize::Zeroizing;
 
 use crate::api::Api;
 use crate::error::{Error, Result};
+use crate::retry::Retry;
 
 /// Rewrites a part URL before an attempt; see [`Tuning::part_url_hook`].
 pub type PartUrlHook = Arc<dyn Fn(&str) -> String + Send + Sync>;
@@ -146,6 +147,15 @@ struct Worker<'a> {
     bar: &'a ProgressBar,
 }
 
+/// The plaintext bytes a sealed part carries: its length less the header
+/// (part 1 only) and one tag per chunk. Progress counts these, so a bar
+/// ends at the file's own size.
+fn plaintext_in_part(part_len: u64, first: bool) -> u64 {
+    let body = part_len.saturating_sub(if first { HEADER_LEN as u64 } else { 0 });
+    let chunks = body.div_ceil(SEALED_CHUNK_LEN as u64);
+    body.saturating_sub(chunks * TAG_LEN as u64)
+}
+
 impl Worker<'_> {
     /// Takes parts until none is left or another worker failed.
     fn run(&self, next: &AtomicUsize, failed: &AtomicBool, etags: &Mutex<Vec<Option<String>>>) -> Result<()> {
@@ -163,7 +173,7 @@ impl Worker<'_> {
             }
             self.seal_part(&mut file, index as u64, &mut part, &mut chunk)?;
             let etag = self.put_with_retries(index, &part, failed)?;
-            self.bar.inc(part.len() as u64);
+            self.bar.inc(plaintext_in_part(part.len() as u64, index == 0));
             if let Ok(mut etags) = etags.lock() {
                 etags[index] = Some(etag);
             }
@@ -200,28 +210,63 @@ impl Worker<'_> {
         Ok(())
     }
 
-    /// PUTs one sealed part, retrying transient failures with doubling waits.
+    /// PUTs one sealed part, retrying transient failures (see
+    /// [`crate::retry`]) until another worker has failed.
     fn put_with_retries(&self, index: usize, part: &[u8], failed: &AtomicBool) -> Result<String> {
         let signed = &self.upload.parts[index];
-        let mut wait = self.tuning.backoff;
-        let attempts = self.tuning.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let mut request = signed.clone();
-            if let Some(hook) = &self.tuning.part_url_hook {
-                request.url = hook(&request.url);
-            }
-            match self.api.put_part(&request, part) {
-                Ok(etag) => return Ok(etag),
-                Err(error)
-                    if error.is_transient() && attempt < attempts && !failed.load(Ordering::SeqCst) =>
-                {
-                    std::thread::sleep(wait);
-                    wait = wait.saturating_mul(2);
-                    attempt += 1;
+        let retry = Retry {
+            attempts: self.tuning.attempts,
+            first_wait: self.tuning.backoff,
+        };
+        retry.run(
+            || {
+                let mut request = signed.clone();
+                if let Some(hook) = &self.tuning.part_url_hook {
+                    request.url = hook(&request.url);
                 }
-                Err(error) => return Err(error),
-            }
+                self.api.put_part(&request, part)
+            },
+            || !failed.load(Ordering::SeqCst),
+            |_, _| {},
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sealed parts of an object of `plaintext` bytes, as the workers make them.
+    fn part_lengths(plaintext: u64) -> Vec<u64> {
+        let chunks = chunk_count(plaintext);
+        let chunk = CHUNK_SIZE as u64;
+        let sealed: Vec<u64> = (0..chunks)
+            .map(|i| plaintext.saturating_sub(i * chunk).min(chunk) + TAG_LEN as u64)
+            .collect();
+        sealed
+            .chunks(CHUNKS_PER_PART as usize)
+            .enumerate()
+            .map(|(i, part)| part.iter().sum::<u64>() + if i == 0 { HEADER_LEN as u64 } else { 0 })
+            .collect()
+    }
+
+    #[test]
+    fn progress_over_all_parts_adds_up_to_the_plaintext_size() {
+        let c = CHUNK_SIZE as u64;
+        for plaintext in [0, 1, c - 1, c, c + 1, 32 * c, 32 * c + 1, 70 * c + 5] {
+            let parts = part_lengths(plaintext);
+            let total: u64 = parts.iter().sum();
+            assert_eq!(
+                Some(total),
+                kluis_crypto::ciphertext_len(plaintext),
+                "{plaintext}"
+            );
+            let counted: u64 = parts
+                .iter()
+                .enumerate()
+                .map(|(i, len)| plaintext_in_part(*len, i == 0))
+                .sum();
+            assert_eq!(counted, plaintext, "{plaintext} in {} parts", parts.len());
         }
     }
 }

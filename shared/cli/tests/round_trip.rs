@@ -257,12 +257,19 @@ async fn the_sender_follows_and_revokes_a_transfer_with_the_manage_link() {
     })
     .await;
     let out = tempfile::tempdir().expect("a folder");
+    // `--out` names a folder that does not exist yet: it is made.
+    let missing = out.path().join("new").join("folder");
     let options = ReceiveOptions {
         link,
         password: Some(sent.password.clone()),
-        out: out.path().to_owned(),
+        out: missing.clone(),
     };
     receive(options.clone()).await.expect("received");
+    assert_eq!(
+        files_in(&missing).len(),
+        1,
+        "the file is in the folder made for it"
+    );
 
     let manage_for_status = manage.clone();
     let status = common::blocking(move || kluis::manage::status(&manage_for_status))
@@ -277,10 +284,15 @@ async fn the_sender_follows_and_revokes_a_transfer_with_the_manage_link() {
         "the download was recorded"
     );
 
-    let revoked = common::blocking(move || kluis::manage::revoke(&manage))
+    let manage_to_revoke = manage.clone();
+    let revoked = common::blocking(move || kluis::manage::revoke(&manage_to_revoke))
         .await
         .expect("revoked");
     assert_eq!(revoked.transfer_id, sent.transfer_id);
+    let gone = common::blocking(move || kluis::manage::status_or_gone(&manage))
+        .await
+        .expect("a revoked transfer's status is an answer, not a refusal");
+    assert!(gone.is_none(), "revoked: {gone:?}");
     let error = receive(options).await.expect_err("gone");
     assert!(
         matches!(&error, Error::Api { status: 410, code, .. } if code == "transfer_gone"),

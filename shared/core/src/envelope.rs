@@ -13,36 +13,13 @@ use subtle::ConstantTimeEq;
 use crate::error::{DomainError, Field};
 use crate::ids::decode_fixed;
 
-/// Argon2id parameters as the crypto format stores them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct KdfParams {
-    /// Memory in KiB.
-    pub m_kib: u32,
-    /// Passes (time cost).
-    pub t: u32,
-    /// Lanes (parallelism).
-    pub p: u32,
-}
-
-impl KdfParams {
-    /// The lowest parameters any policy may set: m = 64 MiB, t = 3, p = 1.
-    pub const FLOOR: Self = Self {
-        m_kib: 65_536,
-        t: 3,
-        p: 1,
-    };
-
-    /// Whether every parameter is at least `floor`'s. More lanes do not make
-    /// a guess costlier for an attacker with many cores, but the format fixes
-    /// p per transfer, so p is held to the floor like the others.
-    pub const fn at_least(&self, floor: &Self) -> bool {
-        self.m_kib >= floor.m_kib && self.t >= floor.t && self.p >= floor.p
-    }
-}
+/// Argon2id parameters: the format's own type, so its floor
+/// ([`KdfParams::MINIMUM`]) and ceiling live only in `kluis-crypto`.
+pub use kluis_crypto::KdfParams;
 
 /// Declares a fixed-size opaque byte value with base64url serde.
 macro_rules! opaque_bytes {
-    ($(#[$meta:meta])* $name:ident, $len:literal, $field:expr) => {
+    ($(#[$meta:meta])* $name:ident, $len:expr, $field:expr) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
         pub struct $name(#[serde(with = "crate::bytes")] [u8; $len]);
@@ -58,7 +35,7 @@ macro_rules! opaque_bytes {
 
             /// Parses the unpadded base64url text a client sends.
             pub fn parse(text: &str) -> Result<Self, DomainError> {
-                decode_fixed::<$len>(text, $field).map(Self)
+                decode_fixed::<{ $len }>(text, $field).map(Self)
             }
 
             /// The bytes.
@@ -78,26 +55,26 @@ macro_rules! opaque_bytes {
 opaque_bytes!(
     /// The content key wrapped with AES-256-GCM under the key-encryption key.
     WrappedKey,
-    61,
+    kluis_crypto::wrap::WRAPPED_KEY_LEN,
     Field::WrappedKey
 );
 opaque_bytes!(
     /// The Argon2id salt.
     Salt,
-    16,
+    kluis_crypto::SALT_LEN,
     Field::Salt
 );
 opaque_bytes!(
     /// SHA-256 of the 32-byte auth key: what proves a client knows the password.
     AuthHash,
-    32,
+    kluis_crypto::AuthKey::LEN,
     Field::AuthKey
 );
 opaque_bytes!(
     /// The auth key a client derived from the password and presents to unlock.
     /// Never stored: only its hash is.
     AuthKey,
-    32,
+    kluis_crypto::AuthKey::LEN,
     Field::AuthKey
 );
 
@@ -220,7 +197,7 @@ mod tests {
 
     #[test]
     fn kdf_params_below_the_floor_in_any_dimension_are_weaker() {
-        let floor = KdfParams::FLOOR;
+        let floor = KdfParams::MINIMUM;
         assert!(floor.at_least(&floor));
         assert!(
             KdfParams {
@@ -287,7 +264,7 @@ mod tests {
         let envelope = KeyEnvelope {
             wrapped_key: WrappedKey::from_bytes([5; 61]),
             salt: Salt::from_bytes([6; 16]),
-            kdf: KdfParams::FLOOR,
+            kdf: KdfParams::MINIMUM,
             auth_hash: AuthKey::from_bytes([7; 32]).hash(),
         };
         let json = serde_json::to_string(&envelope).expect("serializable");

@@ -9,7 +9,7 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::transfer::{Action, TransferState};
+use crate::lifecycle::{Action, TransferState};
 
 /// The input field an error is about, reported to the client by name so a
 /// form can point at it.
@@ -236,6 +236,13 @@ pub enum DomainError {
     /// A file's upload has not been completed yet.
     #[error("a file upload is not complete")]
     UploadIncomplete,
+    /// The parts listed to complete an upload are not its parts, each once,
+    /// numbered from 1 in order (well-formed, but not this upload's).
+    #[error("{field} does not list every part of the upload from 1 in order")]
+    PartsMismatch {
+        /// Which field.
+        field: Field,
+    },
     /// The stored object's size differs from the declared ciphertext size.
     #[error("the uploaded size differs from the declared size")]
     SizeMismatch,
@@ -265,7 +272,7 @@ pub enum DomainError {
     #[error("the transfer is locked")]
     TransferLocked,
     /// The auth key derived from the password is wrong.
-    #[error("wrong password, {remaining} attempts left")]
+    #[error("wrong password, {}", attempts_left(*.remaining))]
     WrongPassword {
         /// Attempts left before the transfer locks.
         remaining: u32,
@@ -273,7 +280,7 @@ pub enum DomainError {
 
     // --- sender verification ------------------------------------------------
     /// The verification code is wrong.
-    #[error("wrong verification code, {remaining} attempts left")]
+    #[error("wrong verification code, {}", attempts_left(*.remaining))]
     WrongCode {
         /// Attempts left for this code.
         remaining: u32,
@@ -290,6 +297,22 @@ pub enum DomainError {
     /// The session token is unknown or expired.
     #[error("the session is invalid or has expired")]
     SessionInvalid,
+    /// A session opened by a reply tried to do more than finish that reply.
+    #[error("this session can only finish the reply it was opened for")]
+    ReplySessionOnly,
+    /// A retrieval or manage token is absent or not a token at all. A
+    /// well-formed token that opens nothing is [`Self::TransferNotFound`].
+    #[error("{field} is missing or malformed")]
+    TokenInvalid {
+        /// Which token.
+        field: Field,
+    },
+}
+
+/// "1 attempt left", "2 attempts left": the count with its noun agreeing.
+fn attempts_left(remaining: u32) -> String {
+    let noun = if remaining == 1 { "attempt" } else { "attempts" };
+    format!("{remaining} {noun} left")
 }
 
 /// Why a transfer is gone (see [`DomainError::TransferGone`]).
@@ -354,6 +377,7 @@ impl DomainError {
             Self::FileAlreadyAdded => "file_already_added",
             Self::UploadIncomplete => "upload_incomplete",
             Self::SizeMismatch => "size_mismatch",
+            Self::PartsMismatch { .. } => "parts_mismatch",
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::TransferNotFound => "transfer_not_found",
             Self::TransferGone { .. } => "transfer_gone",
@@ -364,6 +388,8 @@ impl DomainError {
             Self::CodeAttemptsExhausted => "code_attempts_exhausted",
             Self::RateLimited => "rate_limited",
             Self::SessionInvalid => "session_invalid",
+            Self::TokenInvalid { .. } => "token_invalid",
+            Self::ReplySessionOnly => "reply_session_only",
         }
     }
 
@@ -381,20 +407,24 @@ impl DomainError {
             // A broken operator policy is refused at start-up, never served;
             // if it ever reaches a handler the request cannot be processed.
             Self::InvalidPolicy { .. } => 422,
-            Self::NoInternalParty => 403,
+            Self::NoInternalParty | Self::ReplySessionOnly => 403,
             Self::TooManyRecipients { .. }
             | Self::DuplicateRecipient
             | Self::TooManyFiles { .. }
             | Self::RetentionTooLong { .. }
             | Self::KdfTooWeak
             | Self::NoFiles
-            | Self::SizeMismatch => 422,
+            | Self::SizeMismatch
+            | Self::PartsMismatch { .. } => 422,
             Self::TransferTooLarge { .. } => 413,
             Self::UnknownFile | Self::TransferNotFound => 404,
             Self::FileAlreadyAdded | Self::UploadIncomplete | Self::InvalidTransition { .. } => 409,
             Self::TransferGone { .. } | Self::CodeExpired => 410,
             Self::TransferLocked => 423,
-            Self::WrongPassword { .. } | Self::WrongCode { .. } | Self::SessionInvalid => 401,
+            Self::WrongPassword { .. }
+            | Self::WrongCode { .. }
+            | Self::SessionInvalid
+            | Self::TokenInvalid { .. } => 401,
             Self::CodeAttemptsExhausted | Self::RateLimited => 429,
         }
     }
@@ -406,7 +436,9 @@ impl DomainError {
             | Self::TooLong { field, .. }
             | Self::ControlCharacter { field }
             | Self::InvalidEmail { field }
-            | Self::Malformed { field } => Some(*field),
+            | Self::Malformed { field }
+            | Self::TokenInvalid { field }
+            | Self::PartsMismatch { field } => Some(*field),
             Self::InvalidPhone => Some(Field::SenderPhone),
             Self::UnsupportedLanguage => Some(Field::Language),
             Self::TooManyRecipients { .. } | Self::DuplicateRecipient | Self::NoInternalParty => {
@@ -451,6 +483,7 @@ mod tests {
             E::FileAlreadyAdded,
             E::UploadIncomplete,
             E::SizeMismatch,
+            E::PartsMismatch { field },
             E::InvalidTransition {
                 state: TransferState::Sent,
                 action: Action::Send,
@@ -464,6 +497,8 @@ mod tests {
             E::CodeAttemptsExhausted,
             E::RateLimited,
             E::SessionInvalid,
+            E::TokenInvalid { field },
+            E::ReplySessionOnly,
         ]
     }
 
@@ -488,6 +523,16 @@ mod tests {
         let before = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), before, "two variants share a code");
+    }
+
+    #[test]
+    fn the_attempts_left_agree_with_their_count() {
+        let one = DomainError::WrongPassword { remaining: 1 }.to_string();
+        assert_eq!(one, "wrong password, 1 attempt left");
+        let two = DomainError::WrongCode { remaining: 2 }.to_string();
+        assert_eq!(two, "wrong verification code, 2 attempts left");
+        let none = DomainError::WrongCode { remaining: 0 }.to_string();
+        assert_eq!(none, "wrong verification code, 0 attempts left");
     }
 
     #[test]

@@ -151,6 +151,7 @@ impl From<ETag> for String {
 
 /// One uploaded part, as needed to complete a multipart upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompletedPart {
     /// Which part.
     pub number: PartNumber,

@@ -23,6 +23,7 @@ pub mod envelope;
 pub mod error;
 pub mod file;
 pub mod ids;
+pub mod lifecycle;
 pub mod mail;
 pub mod policy;
 pub mod ports;

@@ -27,7 +27,7 @@ pub struct Policy {
     pub default_retention_days: u32,
     /// Longest retention a sender may choose.
     pub max_retention_days: u32,
-    /// Weakest Argon2id parameters accepted; never below [`KdfParams::FLOOR`].
+    /// Weakest Argon2id parameters accepted; never below [`KdfParams::MINIMUM`].
     pub min_kdf: KdfParams,
     /// Wrong passwords before a transfer locks.
     pub unlock_attempts: u32,
@@ -57,7 +57,7 @@ impl Default for Policy {
             max_transfer_bytes: 5 * 1024 * 1024 * 1024,
             default_retention_days: 7,
             max_retention_days: 30,
-            min_kdf: KdfParams::FLOOR,
+            min_kdf: KdfParams::MINIMUM,
             unlock_attempts: 10,
             code_validity_minutes: 15,
             attempts_per_code: 5,
@@ -100,7 +100,7 @@ impl Policy {
         if self.default_retention_days == 0 || self.default_retention_days > self.max_retention_days {
             return invalid("default_retention_days must be between 1 and max_retention_days");
         }
-        if !self.min_kdf.at_least(&KdfParams::FLOOR) {
+        if !self.min_kdf.at_least(&KdfParams::MINIMUM) {
             return invalid("min_kdf must be at least m_kib = 65536, t = 3, p = 1");
         }
         if self.unlock_attempts == 0 || self.attempts_per_code == 0 {
@@ -188,12 +188,7 @@ impl Policy {
         }
         // Above the format's ceiling no client would derive (it refuses, so a
         // hostile envelope cannot exhaust its memory): nobody could unlock.
-        let format = kluis_crypto::KdfParams {
-            m_kib: params.m_kib,
-            t: params.t,
-            p: params.p,
-        };
-        if !format.is_acceptable() {
+        if !params.is_acceptable() {
             return Err(DomainError::Malformed {
                 field: Field::KdfParams,
             });
@@ -453,7 +448,7 @@ pub(crate) mod tests {
             },
             ..policy()
         };
-        assert_eq!(p.check_kdf(&KdfParams::FLOOR), Err(DomainError::KdfTooWeak));
+        assert_eq!(p.check_kdf(&KdfParams::MINIMUM), Err(DomainError::KdfTooWeak));
         assert_eq!(
             p.check_kdf(&KdfParams {
                 m_kib: 131_072,

@@ -10,7 +10,7 @@
 
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{DomainError, Field};
 
@@ -81,11 +81,15 @@ macro_rules! text_newtype {
 }
 
 /// An e-mail address in the strict form this service accepts: an ASCII
-/// dot-atom local part, `@`, and a DNS host name with at least two labels.
+/// dot-atom local part without `%`, `@`, and a DNS host name with at least
+/// two labels; exactly as given (surrounding spaces are refused, never
+/// trimmed into another address).
 ///
 /// Narrower than RFC 5322 on purpose (no quoted local parts, comments, IP
 /// literals or non-ASCII), because addresses go into mail headers and the
-/// narrow form cannot carry an injection. Stored lower-cased: providers treat
+/// narrow form cannot carry an injection. `%` is refused because some mail
+/// servers still route `a%elsewhere@internal` onward: an internal-looking
+/// address must not reach another domain. Stored lower-cased: providers treat
 /// addresses case-insensitively, and duplicates and rate limits must too.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -100,7 +104,6 @@ impl EmailAddress {
     /// Parses an address; `field` says which form field it came from.
     pub fn parse(text: &str, field: Field) -> Result<Self, DomainError> {
         check_single_line(text, field)?;
-        let text = text.trim();
         if text.is_empty() {
             return Err(DomainError::Missing { field });
         }
@@ -136,8 +139,9 @@ impl fmt::Debug for EmailAddress {
     }
 }
 
+/// RFC 5322 `atext` without `%` (see [`EmailAddress`]).
 fn is_atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c)
+    c.is_ascii_alphanumeric() || "!#$&'*+/=?^_`{|}~-".contains(c)
 }
 
 fn is_dot_atom(local: &str) -> bool {
@@ -175,9 +179,15 @@ impl PersonName {
     /// Longest name accepted, in characters.
     pub const MAX_CHARS: usize = 100;
 
-    /// Parses a name.
+    /// Parses a name. A name holding `=?` is refused as malformed: it could
+    /// read as a MIME encoded word (`=?utf-8?b?…?=`) in a mail header, where
+    /// a client would decode it into text the sender never typed here.
     pub fn parse(text: &str, field: Field) -> Result<Self, DomainError> {
-        single_line(text, field, Self::MAX_CHARS).map(Self)
+        let name = single_line(text, field, Self::MAX_CHARS)?;
+        if name.contains("=?") {
+            return Err(DomainError::Malformed { field });
+        }
+        Ok(Self(name))
     }
 }
 
@@ -267,6 +277,18 @@ text_newtype!(NotificationText, |text: &str| NotificationText::parse(text)
         field: Field::NotificationText
     })));
 
+/// An optional notification text in a request: absent, `null`, empty and
+/// blank all mean "none" (the default text), as [`NotificationText::parse`]
+/// says; anything else must be a valid text.
+pub fn optional_notification_text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<NotificationText>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) => NotificationText::parse(&text).map_err(serde::de::Error::custom),
+    }
+}
+
 impl fmt::Debug for NotificationText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "NotificationText({} chars)", self.0.chars().count())
@@ -313,7 +335,7 @@ mod tests {
 
     #[test]
     fn plain_addresses_are_accepted_and_lower_cased() {
-        let address = EmailAddress::parse("  Jan.de-Vries+kluis@Example.NL ", F).expect("valid");
+        let address = EmailAddress::parse("Jan.de-Vries+kluis@Example.NL", F).expect("valid");
         assert_eq!(address.as_str(), "jan.de-vries+kluis@example.nl");
         assert_eq!(address.domain(), "example.nl");
         assert!(EmailAddress::parse("o'brien@mail.example.co.uk", F).is_ok());
@@ -321,9 +343,10 @@ mod tests {
 
     #[test]
     fn empty_address_is_missing() {
+        assert_eq!(EmailAddress::parse("", F), Err(DomainError::Missing { field: F }));
         assert_eq!(
             EmailAddress::parse("   ", F),
-            Err(DomainError::Missing { field: F })
+            Err(DomainError::InvalidEmail { field: F })
         );
     }
 
@@ -419,6 +442,67 @@ mod tests {
             PersonName::parse(&"é".repeat(101), f),
             Err(DomainError::TooLong { field: f, max: 100 })
         );
+    }
+
+    #[test]
+    fn names_that_could_read_as_mime_encoded_words_are_refused() {
+        let f = Field::SenderName;
+        for bad in ["=?utf-8?b?QmFuaw==?=", "Jan =?ISO-8859-1?Q?a?= Doe", "a=?"] {
+            assert_eq!(
+                PersonName::parse(bad, f),
+                Err(DomainError::Malformed { field: f }),
+                "{bad:?}"
+            );
+        }
+        assert!(PersonName::parse("Jan = Doe? Yes", f).is_ok());
+    }
+
+    #[test]
+    fn addresses_are_taken_exactly_as_given() {
+        for bad in [
+            " a@example.nl",
+            "a@example.nl ",
+            "a @example.nl",
+            "\ta@example.nl",
+        ] {
+            assert!(EmailAddress::parse(bad, F).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn percent_routing_in_the_local_part_is_refused() {
+        for bad in [
+            "victim%evil.example@example.nl",
+            "%@example.nl",
+            "a%b@extern.example",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(bad, F),
+                Err(DomainError::InvalidEmail { field: F }),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_blank_notification_text_in_a_request_means_the_default() {
+        #[derive(Deserialize)]
+        struct Request {
+            #[serde(default, deserialize_with = "optional_notification_text")]
+            text: Option<NotificationText>,
+        }
+        for body in [
+            r#"{}"#,
+            r#"{"text":null}"#,
+            r#"{"text":""}"#,
+            r#"{"text":"\r\n \n"}"#,
+        ] {
+            let parsed: Request = serde_json::from_str(body).expect(body);
+            assert!(parsed.text.is_none(), "{body}");
+        }
+        let parsed: Request = serde_json::from_str(r#"{"text":" Hi\r\nthere "}"#).expect("a text");
+        assert_eq!(parsed.text.expect("some").as_str(), "Hi\nthere");
+        assert!(serde_json::from_str::<Request>(r#"{"text":"a\u0007"}"#).is_err());
     }
 
     #[test]

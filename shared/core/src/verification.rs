@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::{DomainError, Field};
-use crate::ids::{ChallengeId, Token, TokenHash};
+use crate::ids::{ChallengeId, Token, TokenHash, TransferId};
 use crate::policy::{Limit, Policy};
 use crate::ports::{CounterKey, Fingerprint};
 use crate::timestamp::Timestamp;
@@ -211,6 +211,11 @@ pub struct SenderSession {
     pub created_at: Timestamp,
     /// When it stops working (the store's TTL).
     pub expires_at: Timestamp,
+    /// For a session opened by a reply: the reply's draft, the one transfer
+    /// it may work on (it cannot start transfers of its own). `None` for a
+    /// session opened by a verified code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<TransferId>,
 }
 
 impl SenderSession {
@@ -221,6 +226,7 @@ impl SenderSession {
             sender: challenge.sender.clone(),
             created_at: now,
             expires_at: now.plus_seconds(policy.session_secs()),
+            reply: None,
         }
     }
 

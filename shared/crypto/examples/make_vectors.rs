@@ -104,6 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "wrapped_key": hex::encode(wrapped),
         "manifest_nonce": hex::encode(manifest_nonce),
         "manifest": manifest,
+        "manifest_json": serde_json::to_string(&manifest)?,
         "sealed_manifest": "manifest.kluis",
         "files": files,
     });

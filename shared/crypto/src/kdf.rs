@@ -12,7 +12,10 @@ use crate::password::normalize;
 use crate::{AuthKey, Error, KeyEncryptionKey, Result, TransferId};
 
 /// Argon2id cost parameters, stored beside each transfer's wrapped key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Also the API's and the server's type for them (`kluis-core` re-exports
+/// it), so the format's bounds have one home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KdfParams {
     /// Memory cost in KiB.
     pub m_kib: u32,
@@ -41,6 +44,14 @@ impl KdfParams {
         t: 16,
         p: 8,
     };
+
+    /// Whether every parameter is at least `floor`'s (a policy's floor, itself
+    /// never below [`Self::MINIMUM`]). More lanes do not make a guess costlier
+    /// for an attacker with many cores, but the format fixes p per transfer,
+    /// so p is held to the floor like the others.
+    pub const fn at_least(&self, floor: &Self) -> bool {
+        self.m_kib >= floor.m_kib && self.t >= floor.t && self.p >= floor.p
+    }
 
     /// Whether these parameters are within [`Self::MINIMUM`] and
     /// [`Self::MAXIMUM`] (each field separately).

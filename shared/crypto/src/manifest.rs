@@ -33,8 +33,9 @@ pub const MAX_NAME_LEN: usize = 255;
 /// Longest media type in bytes.
 pub const MAX_MEDIA_TYPE_LEN: usize = 255;
 
-/// The contents of a transfer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The contents of a transfer. Its `Debug` prints no message and no file
+/// name: they are the plaintext metadata the format exists to hide.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// The confidential message to the recipients (may be empty).
@@ -43,8 +44,8 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
 }
 
-/// One file of a transfer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One file of a transfer. Its `Debug` prints the id and size only.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileEntry {
     /// The file id, which also names its object and derives its key.
@@ -60,6 +61,28 @@ pub struct FileEntry {
     /// SHA-256 of the plaintext (64 lower-case hex digits in JSON).
     #[serde(with = "sha256_hex")]
     pub sha256: [u8; 32],
+}
+
+impl core::fmt::Debug for Manifest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Manifest")
+            .field(
+                "message",
+                &format_args!("<{} bytes redacted>", self.message.len()),
+            )
+            .field("files", &self.files)
+            .finish()
+    }
+}
+
+impl core::fmt::Debug for FileEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FileEntry")
+            .field("id", &self.id)
+            .field("name", &format_args!("<redacted>"))
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
 }
 
 mod sha256_hex {
@@ -238,6 +261,26 @@ mod tests {
             message: "Zie bijlage.".to_string(),
             files: alloc::vec![entry(1, "a.pdf"), entry(2, "b.pdf")],
         }
+    }
+
+    #[test]
+    fn debug_output_shows_no_message_or_file_name() {
+        let manifest = Manifest {
+            message: "the secret message".to_owned(),
+            files: vec![FileEntry {
+                id: FileId::from_bytes([1; 16]),
+                name: "salaries-2026.xlsx".to_owned(),
+                size: 42,
+                media_type: "application/vnd.ms-excel".to_owned(),
+                sha256: [0; 32],
+            }],
+        };
+        let shown = alloc::format!("{manifest:?}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("salaries"),
+            "{shown}"
+        );
+        assert!(shown.contains("42"), "{shown}");
     }
 
     #[test]

@@ -208,3 +208,93 @@ fn every_fail_vector_fails_with_its_recorded_error() {
         }
     }
 }
+
+/// `vector.json`'s `manifest_json` is the exact text the crate seals (before
+/// the padding): compact, members in the order `docs/format.md` shows,
+/// non-ASCII as raw UTF-8. The byte-for-byte reseal above pins that this is
+/// what `manifest.kluis` holds.
+#[test]
+fn transfer_vector_manifest_json_is_the_text_the_crate_seals() {
+    let v = Vector::load();
+    let sealed_text = v.json["manifest_json"].as_str().expect("manifest_json");
+    assert_eq!(serde_json::to_string(&v.manifest).unwrap(), sealed_text);
+    assert!(sealed_text.contains('€'), "raw UTF-8, not \\u escapes");
+    assert!(
+        sealed_text.starts_with(r#"{"message":""#),
+        "compact, message first"
+    );
+}
+
+/// A wrapped key is judged by its length first, then its version byte,
+/// then its tag (`docs/format.md`, "Wrapped key").
+#[test]
+fn a_wrapped_key_is_checked_for_length_then_version_then_tag() {
+    let v = Vector::load();
+    let keys = v.password_keys(&v.password_typed, &v.transfer);
+    let good = v.wrapped_key.clone();
+    let mut short_and_wrong_version = good[..60].to_vec();
+    short_and_wrong_version[0] = 2;
+    assert_eq!(
+        kluis_crypto::wrap::unwrap(&keys.kek, &short_and_wrong_version, &v.transfer).unwrap_err(),
+        Error::WrappedKeyMalformed
+    );
+    let mut wrong_version = good.clone();
+    wrong_version[0] = 2;
+    assert_eq!(
+        kluis_crypto::wrap::unwrap(&keys.kek, &wrong_version, &v.transfer).unwrap_err(),
+        Error::UnsupportedVersion(2)
+    );
+    let mut wrong_tag = good;
+    wrong_tag[60] ^= 1;
+    assert_eq!(
+        kluis_crypto::wrap::unwrap(&keys.kek, &wrong_tag, &v.transfer).unwrap_err(),
+        Error::WrongPassword
+    );
+}
+
+/// `manifest_too_large` is judged from the sealed length, before any
+/// decryption: an oversized object with a garbage tag is too large, not
+/// unauthentic.
+#[test]
+fn an_oversized_sealed_manifest_is_refused_before_decryption() {
+    let v = Vector::load();
+    let key = v.content_key().manifest_key(&v.transfer);
+    let mut sealed = v.read("manifest.kluis")[..19].to_vec();
+    sealed.resize(19 + (1 << 20) + 16 + 1, 0);
+    assert_eq!(
+        Manifest::open(&sealed, &key, &v.transfer).unwrap_err(),
+        Error::ManifestTooLarge
+    );
+    let at_the_limit = &sealed[..19 + (1 << 20) + 16];
+    assert_eq!(
+        Manifest::open(at_the_limit, &key, &v.transfer).unwrap_err(),
+        Error::ManifestAuthentication
+    );
+}
+
+/// A file entry whose id is not a canonical 22-character base64url id is
+/// malformed; a manifest with no files is valid as far as the format goes
+/// (the API refuses an empty transfer on its own).
+#[test]
+fn manifest_file_ids_must_be_canonical_and_zero_files_is_a_valid_manifest() {
+    let entry = |id: &str| {
+        format!(
+            r#"{{"message":"","files":[{{"id":"{id}","name":"a","size":0,"type":"","sha256":"{}"}}]}}"#,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )
+    };
+    assert!(kluis_crypto::manifest::from_json(&entry("oKCgoKCgoKCgoKCgoKCgoA")).is_ok());
+    for bad in [
+        "oKCgoKCgoKCgoKCgoKCgoB",
+        "oKCgoKCgoKCgoKCgoKCgo",
+        "oKCgoKCgoKCgoKCgoKCgoA==",
+        "",
+    ] {
+        assert_eq!(
+            kluis_crypto::manifest::from_json(&entry(bad)).unwrap_err(),
+            Error::ManifestMalformed,
+            "{bad}"
+        );
+    }
+    assert!(kluis_crypto::manifest::from_json(r#"{"message":"","files":[]}"#).is_ok());
+}

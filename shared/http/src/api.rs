@@ -5,6 +5,7 @@
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use core::time::Duration;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
@@ -21,17 +22,24 @@ use crate::{log, response};
 /// small JSON documents (ciphertext goes to object storage, never here).
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 
+/// How long a request body may take to arrive without
+/// [`Api::body_deadline`]: 256 KiB in 30 s is under 9 KB/s, slower than
+/// any client that is really sending.
+pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(30);
+
 /// A handler ready to serve. Cheap to clone.
 #[derive(Clone)]
 pub struct Api {
     handler: BoxHandler,
     body_limit: usize,
+    body_deadline: Duration,
 }
 
 impl core::fmt::Debug for Api {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Api")
             .field("body_limit", &self.body_limit)
+            .field("body_deadline", &self.body_deadline)
             .finish_non_exhaustive()
     }
 }
@@ -55,6 +63,7 @@ impl Api {
         Self {
             handler: boxed(handler),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_deadline: DEFAULT_BODY_DEADLINE,
         }
     }
 
@@ -65,8 +74,16 @@ impl Api {
         self
     }
 
+    /// Refuses bodies that have not arrived whole within `deadline` with 408.
+    #[must_use]
+    pub const fn body_deadline(mut self, deadline: Duration) -> Self {
+        self.body_deadline = deadline;
+        self
+    }
+
     /// Answers a request whose body is still arriving: it is read under the
-    /// limit first (413 as soon as it passes it).
+    /// limit and the deadline first (413 as soon as it passes the limit,
+    /// 408 when the deadline passes first).
     pub async fn call_body<B>(&self, request: Request<B>) -> Response<Bytes>
     where
         B: Body<Data = Bytes>,
@@ -74,7 +91,7 @@ impl Api {
     {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
-        match read_limited(&parts.headers, body, self.body_limit).await {
+        match read_limited(&parts.headers, body, self.body_limit, self.body_deadline).await {
             Ok(bytes) => self.answer(Request::from_parts(parts, bytes), started).await,
             Err(e) => finish(&parts.method, response::error(&e), started),
         }

@@ -2,18 +2,28 @@
 //! cannot make the server buffer more than the limit by lying about or
 //! omitting `Content-Length`), and parsing JSON bodies.
 
+use core::time::Duration;
+
 use bytes::Bytes;
 use http::HeaderMap;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Body;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::ApiError;
 
 /// Reads `body` whole, refusing it with 413 as soon as the declared length
-/// or the bytes received pass `limit`.
-pub async fn read_limited<B>(headers: &HeaderMap, body: B, limit: usize) -> Result<Bytes, ApiError>
+/// or the bytes received pass `limit`, and with 408 when it has not
+/// arrived whole within `deadline` (a client trickling bytes would
+/// otherwise hold a connection and its buffer for as long as it likes).
+pub async fn read_limited<B>(
+    headers: &HeaderMap,
+    body: B,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -25,7 +35,8 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout(deadline, Limited::new(body, limit).collect());
+    match read.await.map_err(|_| ApiError::BodyTimeout)? {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<LengthLimitError>() => Err(ApiError::PayloadTooLarge { limit }),
         Err(_) => Err(ApiError::BodyUnreadable),
@@ -44,9 +55,88 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 
 /// Parses a JSON body: 415 unless it is declared as JSON, 400
 /// `malformed_json` when it does not parse into `T`.
+///
+/// A number with a zero fraction (`3.0`) counts as the integer it equals,
+/// as JSON Schema's `integer` says (`docs/api.yaml`): JSON has one number
+/// type, and a client's serializer may write either form.
 pub fn json<T: DeserializeOwned>(request: &http::Request<Bytes>) -> Result<T, ApiError> {
     if !is_json(request.headers()) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    serde_json::from_slice(request.body()).map_err(|_| ApiError::MalformedJson)
+    let mut value: Value = serde_json::from_slice(request.body()).map_err(|_| ApiError::MalformedJson)?;
+    integral_numbers(&mut value);
+    serde_json::from_value(value).map_err(|_| ApiError::MalformedJson)
+}
+
+/// The largest integer every JSON number can carry exactly (2^53).
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// Rewrites every number with a zero fraction, within the exactly
+/// representable range, as that integer. (Nesting is bounded by the
+/// parser's recursion limit.)
+fn integral_numbers(value: &mut Value) {
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+                && float.abs() <= EXACT_INTEGERS
+            {
+                // Exact: the value is an integer within ±2^53.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let integer = if float >= 0.0 {
+                    Value::from(float as u64)
+                } else {
+                    Value::from(float as i64)
+                };
+                *value = integer;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(members) => members.values_mut().for_each(integral_numbers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Part {
+        number: u32,
+        offset: i64,
+    }
+
+    fn request(body: &str) -> http::Request<Bytes> {
+        http::Request::builder()
+            .header(CONTENT_TYPE, "application/json")
+            .body(Bytes::from(body.to_owned()))
+            .expect("a request")
+    }
+
+    #[test]
+    fn integral_floats_are_the_integers_they_equal() {
+        let part: Part = json(&request(r#"{"number": 9385.0, "offset": -2.0}"#)).expect("integers");
+        assert_eq!(
+            part,
+            Part {
+                number: 9385,
+                offset: -2
+            }
+        );
+        let list: Vec<u32> = json(&request("[1e2, 3, 0.0]")).expect("integers");
+        assert_eq!(list, [100, 3, 0]);
+    }
+
+    #[test]
+    fn fractions_and_huge_floats_stay_refused() {
+        for body in [
+            r#"{"number": 1.5, "offset": 0}"#,
+            r#"{"number": 1e300, "offset": 0}"#,
+            r#"{"number": 1, "offset": 1e999999}"#,
+        ] {
+            let refused = json::<Part>(&request(body)).expect_err(body);
+            assert!(matches!(refused, ApiError::MalformedJson), "{body}");
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! [`ApiError`]: every refusal an HTTP answer can carry, each mapped once to
 //! its status and stable machine-readable `code`. Domain refusals keep the
-//! status and code `kluis_core` gives them; port failures are the
-//! operator's problem and become a bare 500 `internal`.
+//! status and code `kluis_core` gives them; a port failure maps as the
+//! core maps it in a [`ServiceError`] (one rule, [`ServiceError::http_status`]):
+//! a backend that may recover is 503 `backend_unavailable`, anything else
+//! 500 `internal`.
 
 use http::StatusCode;
 use kluis_core::error::DomainError;
@@ -17,7 +19,7 @@ pub enum ApiError {
     #[error(transparent)]
     Domain(#[from] DomainError),
     /// A port (state store, object store, mailer) failed.
-    #[error("internal error")]
+    #[error("{}", port_message(.0))]
     Port(#[from] PortError),
     /// A use case of `kluis_core::service` did not complete: its domain
     /// refusal, or 503 `busy` / `backend_unavailable`, or 500 `internal`.
@@ -42,6 +44,9 @@ pub enum ApiError {
     /// not repeated: it can quote the input.
     #[error("the body is not valid JSON for this request")]
     MalformedJson,
+    /// The body did not arrive whole in time.
+    #[error("the body did not arrive in time")]
+    BodyTimeout,
     /// The body broke off while it was read.
     #[error("the body could not be read")]
     BodyUnreadable,
@@ -56,6 +61,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Domain(e) => StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            Self::Port(PortError::Backend(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Port(_) | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Service(e) => {
                 StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -65,6 +71,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MalformedJson | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -72,6 +79,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Domain(e) => e.code(),
+            Self::Port(PortError::Backend(_)) => "backend_unavailable",
             Self::Port(_) | Self::Internal => "internal",
             Self::Service(e) => e.code(),
             Self::NotFound => "not_found",
@@ -80,6 +88,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::MalformedJson => "malformed_json",
             Self::BodyUnreadable => "body_unreadable",
+            Self::BodyTimeout => "body_timeout",
         }
     }
 
@@ -120,6 +129,15 @@ impl ApiError {
     }
 }
 
+/// What a client is told about a failed port, as for a use case whose port
+/// failed.
+fn port_message(error: &PortError) -> &'static str {
+    match error {
+        PortError::Backend(_) => "a backend is unavailable; try again",
+        _ => "internal error",
+    }
+}
+
 /// What a client is told about a failed use case: the domain's message, or
 /// a fixed text for the operator's failures (their sources stay in the log).
 fn service_message(error: &ServiceError) -> String {
@@ -128,5 +146,32 @@ fn service_message(error: &ServiceError) -> String {
         ServiceError::Busy => "the transfer is changing concurrently; try again".to_owned(),
         ServiceError::Port(PortError::Backend(_)) => "a backend is unavailable; try again".to_owned(),
         _ => "internal error".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port failure answers the same whether a handler meets it directly
+    /// or through a use case of the core.
+    #[test]
+    fn a_port_failure_has_one_status_and_code_in_every_layer() {
+        let backend = || PortError::backend(std::io::Error::other("down"));
+        for port in [backend(), PortError::NotFound, PortError::ConditionFailed] {
+            let direct = ApiError::Port(match &port {
+                PortError::Backend(_) => backend(),
+                PortError::NotFound => PortError::NotFound,
+                _ => PortError::ConditionFailed,
+            });
+            let through_the_core = ApiError::Service(ServiceError::Port(port));
+            assert_eq!(direct.status(), through_the_core.status());
+            assert_eq!(direct.code(), through_the_core.code());
+            assert_eq!(direct.to_string(), through_the_core.to_string());
+        }
+        assert_eq!(
+            ApiError::Port(backend()).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 }

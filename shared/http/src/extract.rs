@@ -16,6 +16,7 @@ use http::{Request, Response, StatusCode};
 use kluis_core::error::{DomainError, Field};
 use kluis_core::ids::{Token, TransferId};
 use kluis_core::timestamp::Timestamp;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -48,10 +49,13 @@ pub fn session_token(request: &Request<Bytes>) -> Result<Token, ApiError> {
     Token::parse(text, Field::SessionToken).map_err(|_| DomainError::SessionInvalid.into())
 }
 
-/// A retrieval or manage token from `Authorization: Bearer`.
+/// A retrieval or manage token from `Authorization: Bearer`; absent or
+/// malformed is 401 `token_invalid` (a client without a credential is
+/// unauthenticated, not malformed).
 pub fn bearer(request: &Request<Bytes>, field: Field) -> Result<Token, ApiError> {
-    let text = session::bearer_token(request.headers()).ok_or(DomainError::Missing { field })?;
-    Ok(Token::parse(text, field)?)
+    let invalid = DomainError::TokenInvalid { field };
+    let text = session::bearer_token(request.headers()).ok_or(invalid.clone())?;
+    Token::parse(text, field).map_err(|_| invalid.into())
 }
 
 /// How a client wants a new session: the page gets an HttpOnly cookie that
@@ -65,9 +69,23 @@ pub struct SessionTransport {
 }
 
 impl SessionTransport {
-    /// The choice in a JSON body (the body's other fields are the core's).
-    pub fn of(request: &Request<Bytes>) -> Result<Self, ApiError> {
-        crate::body::json(request)
+    /// The choice in a JSON body and the rest of the body as the core's
+    /// request `T`. `bearer` is taken out before `T` is parsed, so `T` can
+    /// refuse unknown fields (`deny_unknown_fields`) while the transport
+    /// flag stays the HTTP layer's business.
+    pub fn split<T: DeserializeOwned>(request: &Request<Bytes>) -> Result<(Self, T), ApiError> {
+        let mut fields: serde_json::Map<String, serde_json::Value> = crate::body::json(request)?;
+        let transport = match fields.remove("bearer") {
+            None => Self::default(),
+            Some(flag) => Self {
+                bearer: flag.as_bool().ok_or(ApiError::MalformedJson)?,
+            },
+        };
+        // Parsed from text again, not from the `Value`, so the core's types
+        // see the same deserializer (and limits) as for any other body.
+        let rest = serde_json::to_vec(&fields).map_err(|_| ApiError::MalformedJson)?;
+        let inner = serde_json::from_slice(&rest).map_err(|_| ApiError::MalformedJson)?;
+        Ok((transport, inner))
     }
 }
 
@@ -118,18 +136,36 @@ mod tests {
             .expect("a valid request")
     }
 
-    #[test]
-    fn the_transport_defaults_to_the_cookie() {
-        let plain = SessionTransport::of(&request(r#"{"code":"123456"}"#)).expect("parses");
-        assert!(!plain.bearer);
-        let cli = SessionTransport::of(&request(r#"{"code":"123456","bearer":true}"#)).expect("parses");
-        assert!(cli.bearer);
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Code {
+        code: String,
     }
 
     #[test]
-    fn a_bearer_that_is_not_a_boolean_is_a_bad_request() {
-        let error = SessionTransport::of(&request(r#"{"bearer":"yes"}"#)).expect_err("refused");
-        assert_eq!(response::error(&error).status(), StatusCode::BAD_REQUEST);
+    fn the_transport_defaults_to_the_cookie_and_leaves_the_rest_to_the_core() {
+        let (plain, rest) =
+            SessionTransport::split::<Code>(&request(r#"{"code":"123456"}"#)).expect("parses");
+        assert!(!plain.bearer);
+        assert_eq!(rest.code, "123456");
+        let (cli, rest) =
+            SessionTransport::split::<Code>(&request(r#"{"code":"123456","bearer":true}"#)).expect("parses");
+        assert!(cli.bearer);
+        assert_eq!(rest.code, "123456");
+    }
+
+    #[test]
+    fn a_bearer_that_is_not_a_boolean_or_an_unknown_field_is_a_bad_request() {
+        for body in [
+            r#"{"code":"1","bearer":"yes"}"#,
+            r#"{"code":"1","bearer":null}"#,
+            r#"{"code":"1","bearer":false,"extra":1}"#,
+            r#"[]"#,
+        ] {
+            let error = SessionTransport::split::<Code>(&request(body)).expect_err(body);
+            assert!(matches!(error, ApiError::MalformedJson), "{body}: {error:?}");
+            assert_eq!(response::error(&error).status(), StatusCode::BAD_REQUEST);
+        }
     }
 
     #[test]

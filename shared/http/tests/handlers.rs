@@ -194,6 +194,41 @@ async fn a_streamed_body_is_refused_once_it_passes_the_limit() {
     assert_eq!(api().call_body(fine).await.status(), StatusCode::CREATED);
 }
 
+/// A body that sends `{` and then nothing, never ending.
+struct Stalled {
+    sent: bool,
+}
+
+impl hyper::body::Body for Stalled {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        if self.sent {
+            return std::task::Poll::Pending;
+        }
+        self.sent = true;
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from_static(b"{")))))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_stalls_past_the_deadline_is_cut_off_with_408() {
+    let request = Request::post("/api/greet")
+        .header("content-type", "application/json")
+        .body(Stalled { sent: false })
+        .expect("a valid request");
+    let api = api().body_deadline(std::time::Duration::from_secs(5));
+    let response = api.call_body(request).await;
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let body: Value = serde_json::from_slice(response.body()).expect("JSON");
+    assert_eq!(body["code"], "body_timeout");
+    assert!(response.headers().contains_key("content-security-policy"));
+}
+
 #[tokio::test]
 async fn domain_errors_keep_the_cores_status_and_code() {
     let (status, body, _) = send(request(Method::GET, "/api/transfers/locked", None, "")).await;
@@ -216,10 +251,14 @@ async fn path_parameters_reach_the_handler() {
 }
 
 #[tokio::test]
-async fn a_port_failure_is_500_internal_without_details() {
+async fn a_failed_backend_is_503_backend_unavailable_without_details() {
+    // As the core maps a use case's failed port: one status in every layer.
     let (status, body, _) = send(request(Method::GET, "/api/transfers/broken", None, "")).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body, json!({ "code": "internal", "message": "internal error" }));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        body,
+        json!({ "code": "backend_unavailable", "message": "a backend is unavailable; try again" })
+    );
 }
 
 #[tokio::test]

@@ -49,7 +49,7 @@ fn sent_transfer(name: &str, text: Option<&str>, language: Language) -> Transfer
     let envelope = KeyEnvelope {
         wrapped_key: WrappedKey::from_bytes([0xAB; 61]),
         salt: Salt::from_bytes([3; 16]),
-        kdf: KdfParams::FLOOR,
+        kdf: KdfParams::MINIMUM,
         auth_hash: AuthKey::from_bytes([4; 32]).hash(),
     };
     Transfer::draft(new, &p, NOW)

@@ -26,6 +26,9 @@ struct Records {
     challenges: HashMap<ChallengeId, VerificationChallenge>,
     sessions: HashMap<TokenHash, SenderSession>,
     audit: HashMap<TransferId, Vec<AuditEvent>>,
+    /// Challenge reads still to answer "not found" (see
+    /// [`MemoryStateStore::miss_challenge_reads`]).
+    missed_challenge_reads: u32,
 }
 
 /// A [`StateStore`] in a mutex.
@@ -36,6 +39,15 @@ impl MemoryStateStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The next `reads` challenge reads answer "not found" whatever is
+    /// stored: a test's stand-in for a concurrent twin request that read
+    /// just before another stored (the race a conditional write settles).
+    pub fn miss_challenge_reads(&self, reads: u32) {
+        if let Ok(mut records) = self.0.lock() {
+            records.missed_challenge_reads = reads;
+        }
     }
 
     fn records(&self) -> Result<MutexGuard<'_, Records>, PortError> {
@@ -107,11 +119,12 @@ impl StateStore for MemoryStateStore {
     }
 
     async fn get_challenge(&self, id: ChallengeId) -> Result<VerificationChallenge, PortError> {
-        self.records()?
-            .challenges
-            .get(&id)
-            .cloned()
-            .ok_or(PortError::NotFound)
+        let mut records = self.records()?;
+        if records.missed_challenge_reads > 0 {
+            records.missed_challenge_reads -= 1;
+            return Err(PortError::NotFound);
+        }
+        records.challenges.get(&id).cloned().ok_or(PortError::NotFound)
     }
 
     async fn take_challenge(&self, id: ChallengeId) -> Result<VerificationChallenge, PortError> {

@@ -45,6 +45,7 @@ use crate::policy::Policy;
 use crate::ports::{Clock, Generate, Mailer, ObjectStore, PortError, PresignedUrl, RandomSource, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::{Sender, Transfer};
+use crate::verification::SenderSession;
 
 /// Why a use case did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -253,14 +254,26 @@ where
         self.clock.now()
     }
 
-    /// The live session's sender, or [`DomainError::SessionInvalid`].
-    async fn session_sender(&self, session: &Token) -> Result<Sender, ServiceError> {
+    /// The live session, or [`DomainError::SessionInvalid`].
+    async fn live_session(&self, session: &Token) -> Result<SenderSession, ServiceError> {
         let stored = match self.store.get_session(session.hash()).await {
             Ok(stored) => stored,
             Err(PortError::NotFound) => return Err(DomainError::SessionInvalid.into()),
             Err(other) => return Err(other.into()),
         };
-        Ok(stored.check_live(self.now())?.clone())
+        stored.check_live(self.now())?;
+        Ok(stored)
+    }
+
+    /// The sender of a live session that may start a transfer: a session
+    /// opened by a reply may only finish that reply
+    /// ([`DomainError::ReplySessionOnly`]).
+    async fn session_sender(&self, session: &Token) -> Result<Sender, ServiceError> {
+        let stored = self.live_session(session).await?;
+        if stored.reply.is_some() {
+            return Err(DomainError::ReplySessionOnly.into());
+        }
+        Ok(stored.sender)
     }
 
     /// Reads a transfer; an absent one is [`DomainError::TransferNotFound`].
@@ -272,11 +285,17 @@ where
         }
     }
 
-    /// Reads a transfer the session's sender owns. Someone else's transfer
-    /// is "not found", so ids cannot be probed through a session.
-    async fn owned_transfer(&self, id: TransferId, sender: &Sender) -> Result<Transfer, ServiceError> {
+    /// Reads a transfer the session may work on: its sender's, and for a
+    /// reply's session only that reply. Any other transfer is "not found",
+    /// so ids cannot be probed through a session.
+    async fn owned_transfer(
+        &self,
+        id: TransferId,
+        session: &SenderSession,
+    ) -> Result<Transfer, ServiceError> {
         let transfer = self.transfer(id).await?;
-        if transfer.sender().email != sender.email {
+        let outside_the_reply = session.reply.is_some_and(|reply| reply != id);
+        if transfer.sender().email != session.sender.email || outside_the_reply {
             return Err(DomainError::TransferNotFound.into());
         }
         Ok(transfer)

@@ -22,6 +22,7 @@ use crate::verification::SenderSession;
 
 /// A recipient's answer with files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Reply {
     /// The client's idempotency key.
     pub request_id: RequestId,
@@ -38,8 +39,8 @@ pub struct Reply {
     /// Receipts when the original sender downloads.
     #[serde(default)]
     pub download_receipts: bool,
-    /// Own text for the notice.
-    #[serde(default)]
+    /// Own text for the notice; the default text if absent, null or blank.
+    #[serde(default, deserialize_with = "crate::validate::optional_notification_text")]
     pub notification_text: Option<NotificationText>,
 }
 
@@ -110,6 +111,7 @@ where
             sender: partner,
             created_at: now,
             expires_at: now.plus_seconds(self.policy().session_secs()),
+            reply: Some(id),
         };
         self.store.put_session(&session).await?;
         Ok(ReplyStarted {

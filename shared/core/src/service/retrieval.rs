@@ -42,6 +42,7 @@ pub struct PublicInfo {
 
 /// The proof of the password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Unlock {
     /// The auth key derived from the password (its `Debug` is redacted).
     pub auth_key: AuthKey,
@@ -75,6 +76,7 @@ pub struct Unlocked {
 
 /// A finished download, reported by the client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RecordDownload {
     /// The auth key again: only someone who knows the password reports.
     pub auth_key: AuthKey,

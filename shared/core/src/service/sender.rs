@@ -16,6 +16,7 @@ use crate::verification::{SenderSession, VerificationChallenge, VerificationCode
 
 /// Step 1: who is sending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestCode {
     /// The client's idempotency key for this request.
     pub request_id: RequestId,
@@ -42,6 +43,7 @@ pub struct CodeRequested {
 
 /// Step 2: the code typed back.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyCode {
     /// From [`CodeRequested`].
     pub challenge_id: ChallengeId,
@@ -84,8 +86,11 @@ where
     ///
     /// A retried request (same request id and address) finds the challenge
     /// the first try stored and answers the same, without counting or
-    /// mailing again. If the mail cannot be sent the challenge is removed,
-    /// so the retry issues a fresh code.
+    /// mailing again. Twins that race (the same request sent twice at once)
+    /// both miss it; the conditional put lets one store, and only that one
+    /// counts against the rate limits and mails: one request id costs one
+    /// code, as it sends one mail. If the limit refuses, or the mail cannot
+    /// be sent, the challenge is removed, so a retry starts afresh.
     pub async fn request_code(
         &self,
         client: &str,
@@ -101,17 +106,6 @@ where
             Err(other) => return Err(other.into()),
         }
         let now = self.now();
-        for (key, limit) in code_request_counters(&request.email, client, self.policy(), now) {
-            match self
-                .store
-                .increment_counter(&key, limit.max, limit.expires_at)
-                .await
-            {
-                Ok(_) => {}
-                Err(PortError::ConditionFailed) => return Err(DomainError::RateLimited.into()),
-                Err(other) => return Err(other.into()),
-            }
-        }
         let sender = Sender {
             name: request.name,
             email: request.email,
@@ -121,12 +115,27 @@ where
         let challenge = VerificationChallenge::issue(id, sender, &code, self.policy(), now);
         match self.store.put_challenge(&challenge).await {
             Ok(()) => {}
-            // A concurrent twin of this request stored first and mails its code.
+            // A concurrent twin of this request stored first; it counts and mails.
             Err(PortError::ConditionFailed) => {
                 let stored = self.store.get_challenge(id).await?;
                 return Ok(requested(&stored));
             }
             Err(other) => return Err(other.into()),
+        }
+        for (key, limit) in code_request_counters(&challenge.sender.email, client, self.policy(), now) {
+            let refusal: ServiceError = match self
+                .store
+                .increment_counter(&key, limit.max, limit.expires_at)
+                .await
+            {
+                Ok(_) => continue,
+                Err(PortError::ConditionFailed) => DomainError::RateLimited.into(),
+                Err(other) => other.into(),
+            };
+            // Best effort, as below: a left-over challenge was never mailed,
+            // so nobody can answer it, and it expires.
+            let _ = self.store.take_challenge(id).await;
+            return Err(refusal);
         }
         let mail = mail::verification_code(&challenge.sender, &code, request.language, self.policy());
         if let Err(error) = self.send_mail(mail).await {

@@ -18,6 +18,7 @@ use crate::validate::{EmailAddress, Language, NotificationText};
 
 /// Step 3 (with the options of step 6, known by then in the wizard).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateDraft {
     /// The client's idempotency key.
     pub request_id: RequestId,
@@ -32,8 +33,8 @@ pub struct CreateDraft {
     /// Days from sending to expiry; the policy's default if absent.
     #[serde(default)]
     pub retention_days: Option<u32>,
-    /// Own notification text; the default text if absent.
-    #[serde(default)]
+    /// Own notification text; the default text if absent, null or blank.
+    #[serde(default, deserialize_with = "crate::validate::optional_notification_text")]
     pub notification_text: Option<NotificationText>,
 }
 
@@ -50,6 +51,7 @@ pub struct DraftCreated {
 
 /// Step 5: what the browser derived from the password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SetKey {
     /// The content key wrapped under the key-encryption key.
     pub wrapped_key: WrappedKey,
@@ -164,7 +166,7 @@ where
         transfer: TransferId,
         request: SetKey,
     ) -> Result<Keyed, ServiceError> {
-        let sender = self.session_sender(session).await?;
+        let sender = self.live_session(session).await?;
         self.owned_transfer(transfer, &sender).await?;
         let envelope = KeyEnvelope {
             wrapped_key: request.wrapped_key,
@@ -201,7 +203,7 @@ where
     /// the request that wins the keyed → sent write holds the fresh tokens,
     /// so only it mails: a retried or racing send mails nothing.
     pub async fn send(&self, session: &Token, transfer: TransferId) -> Result<Sent, ServiceError> {
-        let sender = self.session_sender(session).await?;
+        let sender = self.live_session(session).await?;
         let current = self.owned_transfer(transfer, &sender).await?;
         let retrieval: Vec<Token> = (0..current.recipients().len())
             .map(|_| self.random.token())

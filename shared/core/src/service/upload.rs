@@ -40,6 +40,7 @@ pub fn part_count(ciphertext_bytes: u64) -> Result<u32, DomainError> {
 
 /// Declares one file of a draft.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddFile {
     /// The file's id, drawn by the client (it is bound into the file's
     /// associated data, so the client needs it before encrypting); a retry
@@ -63,6 +64,7 @@ pub struct FileUpload {
 
 /// The uploaded parts of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompleteFile {
     /// Every part, ascending from 1, with the ETag the store returned.
     pub parts: Vec<CompletedPart>,
@@ -94,7 +96,7 @@ where
         transfer: TransferId,
         request: AddFile,
     ) -> Result<FileUpload, ServiceError> {
-        let sender = self.session_sender(session).await?;
+        let sender = self.live_session(session).await?;
         check_ciphertext_size(request.ciphertext_bytes)?;
         let parts = part_count(request.ciphertext_bytes)?;
         let key = ObjectKey {
@@ -173,7 +175,7 @@ where
         file: FileId,
         request: CompleteFile,
     ) -> Result<FileCompleted, ServiceError> {
-        let sender = self.session_sender(session).await?;
+        let sender = self.live_session(session).await?;
         let current = self.owned_transfer(transfer, &sender).await?;
         let declared = current
             .files()
@@ -196,7 +198,7 @@ where
                 .zip(1..)
                 .all(|(part, expected)| part.number.get() == expected);
         if !numbered_in_order {
-            return Err(DomainError::Malformed {
+            return Err(DomainError::PartsMismatch {
                 field: Field::PartNumber,
             }
             .into());

@@ -81,7 +81,7 @@ fn draft_with_complete_file() -> Transfer {
 
 fn keyed() -> Transfer {
     draft_with_complete_file()
-        .set_key(envelope(KdfParams::FLOOR), manifest(), &policy())
+        .set_key(envelope(KdfParams::MINIMUM), manifest(), &policy())
         .expect("ready")
 }
 
@@ -298,7 +298,7 @@ fn setting_the_key_moves_a_ready_draft_to_keyed() {
 #[test]
 fn setting_the_key_without_files_is_refused() {
     assert_eq!(
-        draft().set_key(envelope(KdfParams::FLOOR), manifest(), &policy()),
+        draft().set_key(envelope(KdfParams::MINIMUM), manifest(), &policy()),
         Err(DomainError::NoFiles)
     );
 }
@@ -309,7 +309,7 @@ fn setting_the_key_before_every_upload_completed_is_refused() {
         .add_file(file_id(2), 30, 1, upload(2), &policy())
         .expect("fits");
     assert_eq!(
-        t.set_key(envelope(KdfParams::FLOOR), manifest(), &policy()),
+        t.set_key(envelope(KdfParams::MINIMUM), manifest(), &policy()),
         Err(DomainError::UploadIncomplete)
     );
 }
@@ -331,7 +331,7 @@ fn setting_the_key_with_weak_kdf_parameters_is_refused() {
 fn setting_the_key_outside_draft_is_refused() {
     for t in every_state().into_iter().skip(1) {
         assert_eq!(
-            t.set_key(envelope(KdfParams::FLOOR), manifest(), &policy()),
+            t.set_key(envelope(KdfParams::MINIMUM), manifest(), &policy()),
             Err(refused(&t, Action::SetKey))
         );
     }

@@ -167,7 +167,7 @@ pub fn key_request(auth: &AuthKey) -> SetKey {
     SetKey {
         wrapped_key: WrappedKey::from_bytes([1; 61]),
         salt: Salt::from_bytes([2; 16]),
-        kdf: KdfParams::FLOOR,
+        kdf: KdfParams::MINIMUM,
         auth_hash: auth.hash(),
         manifest: SealedManifest::new(vec![3; 300]).expect("a manifest"),
     }

@@ -188,6 +188,38 @@ async fn a_recipient_replies_with_files_to_the_sender_without_a_new_verification
 }
 
 #[tokio::test]
+async fn a_reply_session_may_only_finish_its_reply() {
+    let service = service();
+    sent_transfer(&service, "jan@example.nl", &["a@extern.example"], &[10], false).await;
+    let (id, token) = link_for(&service, "a@extern.example");
+    let started = service
+        .reply(id, &token, reply_request(RIGHT_KEY))
+        .await
+        .expect("reply started");
+    let session = Token::parse(&started.session.session_token, Field::SessionToken).expect("a token");
+    let own_draft = service
+        .create_draft(&session, draft_request(&["jan@example.nl"], false))
+        .await;
+    assert_eq!(domain(own_draft), DomainError::ReplySessionOnly);
+    // A draft the same address started after verifying its own code is
+    // not the reply's: the reply's session cannot touch it.
+    let verified = sign_in(&service, "a@extern.example").await;
+    let other = draft(&service, &verified, &["jan@example.nl"], false).await;
+    let add = service
+        .add_file(
+            &session,
+            other,
+            crate::service::upload::AddFile {
+                file_id: FileId::from_bytes([3; 16]),
+                ciphertext_bytes: ciphertext(10),
+            },
+        )
+        .await;
+    assert_eq!(domain(add), DomainError::TransferNotFound);
+    upload(&service, &session, started.transfer_id, 10).await;
+}
+
+#[tokio::test]
 async fn a_reply_needs_the_password_and_a_wrong_one_is_counted() {
     let service = service();
     sent_transfer(&service, "jan@example.nl", &["a@extern.example"], &[10], false).await;

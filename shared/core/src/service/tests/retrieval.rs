@@ -27,7 +27,7 @@ async fn two_recipients_unlock_and_download_two_files_and_the_sender_gets_one_re
         assert_eq!(info.file_count, 2);
         assert_eq!(
             info.kdf,
-            KdfParams::FLOOR,
+            KdfParams::MINIMUM,
             "what the browser needs to derive the key"
         );
         let unlocked = service
@@ -123,6 +123,25 @@ async fn wrong_passwords_are_counted_and_the_last_allowed_one_locks_and_tells_th
         service.mailer().sent_to("jan@example.nl").len(),
         sender_mails + 1,
         "no second notice"
+    );
+}
+
+#[tokio::test]
+async fn a_successful_unlock_does_not_reset_the_count_of_wrong_passwords() {
+    let service = service();
+    sent_transfer(&service, "jan@example.nl", &["a@extern.example"], &[10], false).await;
+    let (id, token) = link_for(&service, "a@extern.example");
+    let wrong = service.unlock(id, &token, Unlock { auth_key: WRONG_KEY }).await;
+    assert_eq!(domain(wrong), DomainError::WrongPassword { remaining: 9 });
+    service
+        .unlock(id, &token, Unlock { auth_key: RIGHT_KEY })
+        .await
+        .expect("the right key unlocks");
+    let again = service.unlock(id, &token, Unlock { auth_key: WRONG_KEY }).await;
+    assert_eq!(
+        domain(again),
+        DomainError::WrongPassword { remaining: 8 },
+        "the limit is on wrong passwords over the transfer's life"
     );
 }
 

@@ -44,6 +44,50 @@ async fn a_retried_code_request_mails_once_and_answers_the_same_challenge() {
 }
 
 #[tokio::test]
+async fn twin_code_requests_that_race_count_once_against_the_limits_and_mail_once() {
+    let service = service();
+    let request = code_request("jan@example.nl");
+    let first = service
+        .request_code(CLIENT, request.clone())
+        .await
+        .expect("first try");
+    // The twin read before the first stored: it misses the challenge, and
+    // the conditional put tells it the first won.
+    service.store().miss_challenge_reads(1);
+    let twin = service.request_code(CLIENT, request).await.expect("twin");
+    assert_eq!(first, twin);
+    assert_eq!(service.mailer().sent().len(), 1, "one mail for one intent");
+    for _ in 0..4 {
+        service
+            .request_code(CLIENT, code_request("jan@example.nl"))
+            .await
+            .expect("the twin did not use up the hour's limit");
+    }
+    let over = service.request_code(CLIENT, code_request("jan@example.nl")).await;
+    assert_eq!(domain(over), DomainError::RateLimited);
+}
+
+#[tokio::test]
+async fn a_rate_limited_request_leaves_no_challenge_behind() {
+    let service = service();
+    for _ in 0..5 {
+        service
+            .request_code(CLIENT, code_request("jan@example.nl"))
+            .await
+            .expect("within the limit");
+    }
+    let request = code_request("jan@example.nl");
+    let refused = service.request_code(CLIENT, request.clone()).await;
+    assert_eq!(domain(refused), DomainError::RateLimited);
+    service.clock().advance(Timestamp::HOUR);
+    service
+        .request_code(CLIENT, request)
+        .await
+        .expect("the retry an hour later gets a code, not the refused try's challenge");
+    assert_eq!(service.mailer().sent().len(), 6);
+}
+
+#[tokio::test]
 async fn a_sixth_code_request_for_an_address_within_the_hour_is_rate_limited() {
     let service = service();
     for _ in 0..5 {

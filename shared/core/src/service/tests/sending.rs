@@ -268,7 +268,7 @@ async fn parts_must_be_listed_in_order_and_complete() {
         .await;
     assert_eq!(
         domain(swapped),
-        DomainError::Malformed {
+        DomainError::PartsMismatch {
             field: Field::PartNumber
         }
     );
@@ -278,7 +278,7 @@ async fn parts_must_be_listed_in_order_and_complete() {
         .await;
     assert!(matches!(
         short,
-        Err(ServiceError::Domain(DomainError::Malformed { .. }))
+        Err(ServiceError::Domain(DomainError::PartsMismatch { .. }))
     ));
 }
 
