@@ -200,6 +200,9 @@ async fn a_reply_session_may_only_finish_its_reply() {
         .await
         .expect("reply started");
     let session = Token::parse(&started.session.session_token, Field::SessionToken).expect("a token");
+    let info = service.session_info(&session).await.expect("a live session");
+    assert!(info.reply_only, "a page can tell it is a reply's");
+    assert_eq!(info.sender.email.as_str(), "a@extern.example");
     let own_draft = service
         .create_draft(&session, draft_request(&["jan@example.nl"], false))
         .await;
