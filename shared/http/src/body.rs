@@ -68,6 +68,18 @@ pub fn json<T: DeserializeOwned>(request: &http::Request<Bytes>) -> Result<T, Ap
     serde_json::from_value(value).map_err(|_| ApiError::MalformedJson)
 }
 
+/// Parses a body a route takes optionally (one added to a route after
+/// clients were written): none at all, zero bytes whatever type is declared,
+/// is `T::default()`, so a client that sends none keeps working; a body
+/// that is there is parsed as [`json`] parses it (415 unless declared as
+/// JSON, 400 `malformed_json` unless it parses into `T`).
+pub fn optional_json<T: DeserializeOwned + Default>(request: &http::Request<Bytes>) -> Result<T, ApiError> {
+    if request.body().is_empty() {
+        return Ok(T::default());
+    }
+    json(request)
+}
+
 /// The largest integer every JSON number can carry exactly (2^53).
 const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
@@ -126,6 +138,48 @@ mod tests {
         );
         let list: Vec<u32> = json(&request("[1e2, 3, 0.0]")).expect("integers");
         assert_eq!(list, [100, 3, 0]);
+    }
+
+    #[derive(Debug, Default, serde::Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Choices {
+        #[serde(default)]
+        days: Option<u32>,
+    }
+
+    #[test]
+    fn an_optional_body_that_is_absent_is_the_default_and_one_that_is_there_must_be_json() {
+        let none = http::Request::builder().body(Bytes::new()).expect("a request");
+        assert_eq!(
+            optional_json::<Choices>(&none).expect("no body"),
+            Choices::default()
+        );
+        let empty_json = request("");
+        assert_eq!(
+            optional_json::<Choices>(&empty_json).expect("an empty JSON body"),
+            Choices::default()
+        );
+        assert_eq!(
+            optional_json::<Choices>(&request(r#"{"days": 3}"#)).expect("a body"),
+            Choices { days: Some(3) }
+        );
+        let text = http::Request::builder()
+            .header(CONTENT_TYPE, "text/plain")
+            .body(Bytes::from_static(b"{}"))
+            .expect("a request");
+        assert!(matches!(
+            optional_json::<Choices>(&text),
+            Err(ApiError::UnsupportedMediaType)
+        ));
+        for body in [" ", "null", r#"{"weeks": 1}"#] {
+            assert!(
+                matches!(
+                    optional_json::<Choices>(&request(body)),
+                    Err(ApiError::MalformedJson)
+                ),
+                "{body:?}"
+            );
+        }
     }
 
     #[test]
