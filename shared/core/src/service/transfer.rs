@@ -208,7 +208,8 @@ where
     /// link. Only the request that wins the keyed → sent write holds the
     /// fresh tokens, so only it mails: a retried or racing send mails
     /// nothing, and a retry that finds the transfer sent ignores its
-    /// choices.
+    /// choices (choices of a form no transfer takes are refused first,
+    /// whatever the state: [`SendOptions::check_form`]).
     pub async fn send(
         &self,
         session: &Token,
@@ -217,6 +218,7 @@ where
     ) -> Result<Sent, ServiceError> {
         let sender = self.live_session(session).await?;
         self.owned_transfer(transfer, &sender).await?;
+        choices.check_form()?;
         let manage = self.random.token()?;
         let now = self.now();
         let policy = self.policy();

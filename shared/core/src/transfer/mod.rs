@@ -231,6 +231,24 @@ pub struct SendOptions {
 }
 
 impl SendOptions {
+    /// Refuses choices no transfer could ever take, whatever its state or
+    /// the policy: an empty recipient list, zero days (what the API's
+    /// schema excludes). The policy's limits are checked where they apply,
+    /// in [`Transfer::send`], which a retry of a sent transfer never reaches.
+    pub fn check_form(&self) -> Result<(), DomainError> {
+        if self.recipients.as_ref().is_some_and(Vec::is_empty) {
+            return Err(DomainError::Missing {
+                field: Field::Recipients,
+            });
+        }
+        if self.retention_days == Some(Some(0)) {
+            return Err(DomainError::Malformed {
+                field: Field::RetentionDays,
+            });
+        }
+        Ok(())
+    }
+
     /// How many recipients `transfer` has once these choices apply: one
     /// retrieval token is drawn for each.
     pub fn recipient_count(&self, transfer: &Transfer) -> usize {

@@ -499,6 +499,23 @@ fn the_last_choices_are_held_to_the_rules_of_a_new_draft() {
     for (json, error) in cases {
         assert_eq!(send_with(&keyed(), &choices(&json)), Err(error), "{json}");
     }
+    assert_eq!(
+        choices(r#"{"recipients": []}"#).check_form(),
+        Err(DomainError::Missing {
+            field: Field::Recipients
+        })
+    );
+    assert_eq!(
+        choices(r#"{"retention_days": 0}"#).check_form(),
+        Err(DomainError::Malformed {
+            field: Field::RetentionDays
+        })
+    );
+    assert_eq!(
+        choices(r#"{"retention_days": 31}"#).check_form(),
+        Ok(()),
+        "policy, not form"
+    );
 }
 
 #[test]

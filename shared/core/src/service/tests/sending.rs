@@ -552,6 +552,38 @@ async fn a_retry_after_the_send_ignores_its_choices() {
     assert_eq!(service.mailer().sent().len(), before, "no mail");
     let stored = service.transfer(transfer).await.expect("stored");
     assert_eq!(stored.recipients()[0].email.as_str(), "a@extern.example");
+    // No first try could have sent these: refused whatever the state.
+    let never = send_options(serde_json::json!({ "recipients": [] }));
+    assert_eq!(
+        domain(service.send(&session, transfer, never).await).code(),
+        "field_missing"
+    );
+    let never = send_options(serde_json::json!({ "retention_days": 0 }));
+    assert_eq!(
+        domain(service.send(&session, transfer, never).await).code(),
+        "malformed"
+    );
+}
+
+#[tokio::test]
+async fn choices_of_a_form_no_transfer_takes_are_refused_before_the_state_is_looked_at() {
+    let service = service();
+    let session = sign_in(&service, "jan@example.nl").await;
+    let transfer = draft(&service, &session, &["a@extern.example"], false).await;
+    let empty = send_options(serde_json::json!({ "recipients": [] }));
+    assert_eq!(
+        domain(service.send(&session, transfer, empty).await).code(),
+        "field_missing"
+    );
+    let too_many: Vec<String> = (0..21).map(|i| format!("r{i}@extern.example")).collect();
+    let against_policy = send_options(serde_json::json!({ "recipients": too_many }));
+    assert!(
+        matches!(
+            domain(service.send(&session, transfer, against_policy).await),
+            DomainError::InvalidTransition { .. }
+        ),
+        "a draft is not ready: the policy's limits apply when it is"
+    );
 }
 
 #[tokio::test]
