@@ -3,7 +3,8 @@
 //! notify every recipient with their own link, summarise to the sender.
 //! The optional body carries the sender's last choices (`SendOptions`:
 //! recipients, language, receipts, retention, text), applied in the same
-//! write; without one the draft is sent as it is (the CLI sends none).
+//! write; without one, or with `null` (what the CLI sends), the draft is
+//! sent as it is.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -155,6 +156,8 @@ mod tests {
             (json!({ "retention_days": 31 }), 422, "retention_too_long"),
             (json!({ "language": null }), 400, "malformed_json"),
             (json!({ "expiry": 3 }), 400, "malformed_json"),
+            (json!([]), 400, "malformed_json"),
+            (json!([["d@extern.example"]]), 400, "malformed_json"),
         ];
         for (body, status, code) in refusals {
             let answer = call(&routes, Method::POST, &path, Some(&session), Some(body.clone())).await;
@@ -247,6 +250,17 @@ mod tests {
         assert_eq!(retry.json["sent_now"], false);
         assert_eq!(retry.json["expires_at"], first.json["expires_at"]);
         assert_eq!(service.mailer().sent().len(), before, "no mail");
+    }
+
+    #[tokio::test]
+    async fn a_null_body_as_the_cli_sends_it_sends_the_draft_as_it_is() {
+        let service = testing::service();
+        let (session, path) = keyed(&service, &["a@extern.example"]).await;
+        let routes = routes::<MemoryPorts>(&service);
+        let answer = call(&routes, Method::POST, &path, Some(&session), Some(json!(null))).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        assert_eq!(answer.json["sent_now"], true);
+        assert_eq!(service.mailer().sent_to("a@extern.example").len(), 1);
     }
 
     #[tokio::test]

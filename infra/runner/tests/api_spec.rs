@@ -889,7 +889,8 @@ async fn wizard(api: &Harness, sessions: &Sessions) -> Original {
 
     let send_t = "/api/transfers/{id}/send";
     let send = format!("/api/transfers/{transfer}/send");
-    api.call("POST", send_t, &send, session(), Body::None)
+    // `null`, as the CLI sends it: no choices.
+    api.call("POST", send_t, &send, session(), Body::Json(Value::Null))
         .await
         .refused(409, "invalid_transition", "sending a draft");
     let mut weak = prepared.set_key.clone();

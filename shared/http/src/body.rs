@@ -68,16 +68,24 @@ pub fn json<T: DeserializeOwned>(request: &http::Request<Bytes>) -> Result<T, Ap
     serde_json::from_value(value).map_err(|_| ApiError::MalformedJson)
 }
 
-/// Parses a body a route takes optionally (one added to a route after
-/// clients were written): none at all, zero bytes whatever type is declared,
-/// is `T::default()`, so a client that sends none keeps working; a body
-/// that is there is parsed as [`json`] parses it (415 unless declared as
-/// JSON, 400 `malformed_json` unless it parses into `T`).
+/// Parses a JSON object a route takes optionally (one added to a route
+/// after clients were written): no body at all (zero bytes, whatever type
+/// is declared) or JSON `null` is `T::default()`, so a client that sends
+/// nothing, or serialises "nothing" as `null` (the CLI does), keeps
+/// working; any other body is parsed as [`json`] parses it (415 unless
+/// declared as JSON, 400 `malformed_json` unless it is an object that
+/// parses into `T`).
 pub fn optional_json<T: DeserializeOwned + Default>(request: &http::Request<Bytes>) -> Result<T, ApiError> {
     if request.body().is_empty() {
         return Ok(T::default());
     }
-    json(request)
+    match json::<Value>(request)? {
+        Value::Null => Ok(T::default()),
+        members @ Value::Object(_) => serde_json::from_value(members).map_err(|_| ApiError::MalformedJson),
+        // serde reads a struct from an array of its fields in order too, so
+        // `[]` would pass for "every member absent": no such body is documented.
+        _ => Err(ApiError::MalformedJson),
+    }
 }
 
 /// The largest integer every JSON number can carry exactly (2^53).
@@ -160,6 +168,10 @@ mod tests {
             Choices::default()
         );
         assert_eq!(
+            optional_json::<Choices>(&request("null")).expect("null: nothing"),
+            Choices::default()
+        );
+        assert_eq!(
             optional_json::<Choices>(&request(r#"{"days": 3}"#)).expect("a body"),
             Choices { days: Some(3) }
         );
@@ -171,7 +183,7 @@ mod tests {
             optional_json::<Choices>(&text),
             Err(ApiError::UnsupportedMediaType)
         ));
-        for body in [" ", "null", r#"{"weeks": 1}"#] {
+        for body in [" ", "[]", "0", r#"{"weeks": 1}"#] {
             assert!(
                 matches!(
                     optional_json::<Choices>(&request(body)),
