@@ -15,10 +15,10 @@ use crate::mail;
 use crate::ports::{Clock, Generate, Mailer, ObjectStore, PortError, RandomSource, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::{NewTransfer, Stage, Transfer, TransferState};
+use crate::validate::{EmailAddress, Language, NotificationText};
 
 /// Step 6's optional body: the sender's last choices (see the type).
 pub use crate::transfer::SendOptions;
-use crate::validate::{EmailAddress, Language, NotificationText};
 
 /// Step 3 (with the options of step 6, known by then in the wizard).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
