@@ -8,8 +8,10 @@ holds no key), so random bytes of the right lengths stand in for the
 wrapped key, manifest and object.
 
 Prints shell assignments: KLUIS_SESSION, KLUIS_TRANSFER (sent),
-KLUIS_RETRIEVAL, KLUIS_MANAGE, KLUIS_AUTH_KEY, and KLUIS_DRAFT with
-KLUIS_FILE (a draft with one declared file).
+KLUIS_RETRIEVAL, KLUIS_MANAGE, KLUIS_AUTH_KEY, KLUIS_DRAFT with KLUIS_FILE
+(a draft with one declared file), and KLUIS_SPARE_SESSION: a second session
+of the same sender for endSession, which ends the session it carries (with
+KLUIS_SESSION it would end the session every other operation uses).
 """
 
 import base64
@@ -59,7 +61,8 @@ def link(base, to, page):
     return found.group(1), found.group(2)
 
 
-def main(base):
+def sign_in(base):
+    """A bearer session of SENDER: a code asked, read from the mailbox, typed back."""
     _, _, requested = call(base, "POST", "/api/sender/code", {
         "request_id": b64(os.urandom(16)), "name": "Schemathesis Seed", "email": SENDER, "language": "en",
     })
@@ -67,7 +70,12 @@ def main(base):
     _, _, opened = call(base, "POST", "/api/sender/verify", {
         "challenge_id": requested["challenge_id"], "code": code, "bearer": True,
     })
-    session = opened["session_token"]
+    return opened["session_token"]
+
+
+def main(base):
+    session = sign_in(base)
+    spare = sign_in(base)
     _, _, draft = call(base, "POST", "/api/transfers", {
         "request_id": b64(os.urandom(16)), "recipients": [PARTNER], "language": "en",
     }, token=session)
@@ -105,7 +113,8 @@ def main(base):
     for name, value in [("KLUIS_SESSION", session), ("KLUIS_TRANSFER", transfer),
                         ("KLUIS_RETRIEVAL", retrieval), ("KLUIS_MANAGE", manage),
                         ("KLUIS_AUTH_KEY", b64(auth_key)),
-                        ("KLUIS_DRAFT", draft["transfer_id"]), ("KLUIS_FILE", draft_file)]:
+                        ("KLUIS_DRAFT", draft["transfer_id"]), ("KLUIS_FILE", draft_file),
+                        ("KLUIS_SPARE_SESSION", spare)]:
         print(f"{name}={value}")
 
 

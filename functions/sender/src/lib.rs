@@ -1,14 +1,16 @@
 //! The `sender` function, step 1 of the wizard: the sender's name, address
 //! (and optional phone) → a six-digit code by mail. The core rate-limits
 //! per address and per client address; the answer never says whether an
-//! address is known.
+//! address is known. It also serves the policy the wizard shows and checks
+//! before the server does (`GET /api/policy`, public).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::header::CACHE_CONTROL;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
 use kluis_core::service::Ports;
 use kluis_function::Shared;
 use kluis_http::{Router, body, request, response};
@@ -16,12 +18,33 @@ use kluis_http::{Router, body, request, response};
 /// `POST`: details → a code by mail.
 pub const CODE_PATH: &str = "/api/sender/code";
 
+/// `GET` (public): the policy the wizard shows and checks.
+pub const POLICY_PATH: &str = "/api/policy";
+
+/// The policy changes only when the functions are redeployed with another,
+/// so a page may keep it a few minutes; it holds nothing private.
+const POLICY_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=300");
+
 /// The function's routes.
 pub fn routes<P: Ports>(service: &Shared<P>) -> Router {
-    let service = Arc::clone(service);
-    Router::new().route(Method::POST, CODE_PATH, move |request| {
-        request_code::<P>(Arc::clone(&service), request)
-    })
+    let (code, shown) = (Arc::clone(service), Arc::clone(service));
+    Router::new()
+        .route(Method::POST, CODE_PATH, move |request| {
+            request_code::<P>(Arc::clone(&code), request)
+        })
+        .route(Method::GET, POLICY_PATH, move |request| {
+            policy::<P>(Arc::clone(&shown), request)
+        })
+}
+
+/// `GET /api/policy`: 200 `{internal_domains, max_recipients, max_files,
+/// max_transfer_bytes, default_retention_days, max_retention_days,
+/// session_minutes, code_validity_minutes, own_password: {min_length,
+/// min_score}}`. Takes nothing from the request.
+pub async fn policy<P: Ports>(service: Shared<P>, _request: Request<Bytes>) -> Response<Bytes> {
+    let mut answer = response::json(StatusCode::OK, &service.public_policy());
+    answer.headers_mut().insert(CACHE_CONTROL, POLICY_CACHE);
+    answer
 }
 
 /// `POST /api/sender/code`: 200 `{challenge_id, expires_at}` and a mail.
@@ -114,6 +137,35 @@ mod tests {
         let routes = routes::<MemoryPorts>(&service);
         let answer = call(&routes, Method::POST, CODE_PATH, None, Some(body)).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+    }
+
+    #[tokio::test]
+    async fn the_policy_is_public_and_may_be_cached_a_few_minutes() {
+        let service = testing::service();
+        let answer = call(
+            &routes::<MemoryPorts>(&service),
+            Method::GET,
+            POLICY_PATH,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        assert_eq!(
+            answer.json,
+            json!({
+                "internal_domains": ["example.nl"],
+                "max_recipients": 20,
+                "max_files": 100,
+                "max_transfer_bytes": 5_368_709_120_u64,
+                "default_retention_days": 7,
+                "max_retention_days": 30,
+                "session_minutes": 120,
+                "code_validity_minutes": 15,
+                "own_password": { "min_length": 12, "min_score": 3 },
+            })
+        );
+        assert_eq!(answer.headers[CACHE_CONTROL], "public, max-age=300");
     }
 
     #[tokio::test]

@@ -5,10 +5,12 @@
 //! and `required` make a new, renamed or missing field fail).
 //!
 //! Every operation is exercised against the real runner, in-process on a
-//! port-0 loopback socket: a transfer driven through the whole wizard with
-//! real keys, wrapped key and sealed manifest from `kluis-crypto`, then
-//! retrieved, answered with a reply (itself sent, then locked by wrong
-//! passwords), managed and revoked, with error answers along the way. At
+//! port-0 loopback socket: the public policy, sessions asked about and
+//! ended, a transfer driven through the whole wizard with real keys,
+//! wrapped key and sealed manifest from `kluis-crypto` and sent with the
+//! sender's last choices, then retrieved, answered with a reply (itself
+//! sent, then locked by wrong passwords), managed and revoked, with error
+//! answers along the way. At
 //! the end every operation must have been seen with each status this test
 //! means to cover, so the spec cannot list a route that is never checked.
 
@@ -25,9 +27,9 @@ use kluis_core::file::{CompletedPart, ETag, PartNumber};
 use kluis_core::ids::{FileId, RequestId, Token};
 use kluis_core::service::retrieval::{RecordDownload, Unlock};
 use kluis_core::service::sender::RequestCode;
-use kluis_core::service::transfer::{CreateDraft, SetKey};
+use kluis_core::service::transfer::{CreateDraft, SendOptions, SetKey};
 use kluis_core::service::upload::{AddFile, CompleteFile};
-use kluis_core::validate::{EmailAddress, Language, PersonName, PhoneNumber};
+use kluis_core::validate::{EmailAddress, Language, NotificationText, PersonName, PhoneNumber};
 use kluis_runner::options::Options;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -39,6 +41,8 @@ const SENDER: &str = "ada@example.nl";
 const PARTNER: &str = "partner@example.org";
 /// Outside the internal domains, like the partner: the two cannot exchange.
 const STRANGER: &str = "eve@example.com";
+/// A second recipient, added at the send.
+const COLLEAGUE: &str = "colleague@example.org";
 const PASSWORD: &str = "k7m-2pq-x9z-4hw-c3t-vn8-r5j";
 
 /// The `/api` routing table of a runner: every function's routes, merged
@@ -145,17 +149,40 @@ impl Harness {
                 answer.status, answer.json
             );
         };
-        let schema = &response["content"]["application/json"]["schema"];
-        assert!(
-            schema.is_object(),
-            "{method} {template} {}: no JSON schema",
-            answer.status
-        );
-        if let Err(e) = self.spec.validate(schema, &answer.json) {
-            panic!(
-                "{method} {template} {}: the body does not fit docs/api.yaml: {e}\n{}",
-                answer.status, answer.json
+        if response.get("content").is_none() {
+            // A documented answer without content (204) has no body.
+            assert!(
+                answer.json.is_null(),
+                "{method} {template} {}: a body where docs/api.yaml documents none: {}",
+                answer.status,
+                answer.json
             );
+        } else {
+            let schema = &response["content"]["application/json"]["schema"];
+            assert!(
+                schema.is_object(),
+                "{method} {template} {}: no JSON schema",
+                answer.status
+            );
+            if let Err(e) = self.spec.validate(schema, &answer.json) {
+                panic!(
+                    "{method} {template} {}: the body does not fit docs/api.yaml: {e}\n{}",
+                    answer.status, answer.json
+                );
+            }
+        }
+        // Other documented headers (Cache-Control, Allow) fit their schema when sent.
+        for (name, header) in response["headers"].as_object().into_iter().flatten() {
+            let Some(value) = answer.headers.get(name.as_str()) else {
+                continue;
+            };
+            if name.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let value = Value::String(value.to_str().expect("ASCII").to_owned());
+            if let Err(e) = self.spec.validate(&header["schema"], &value) {
+                panic!("{method} {template}: {name} does not fit docs/api.yaml: {e}");
+            }
         }
         if let Some(cookie) = answer.set_cookie() {
             let documented = &response["headers"]["Set-Cookie"]["schema"];
@@ -270,10 +297,15 @@ async fn perform(method: String, url: String, auth: Auth, body: Body) -> Answer 
         let request = request.body(bytes).expect("a well-formed request");
         let mut answer = agent.run(request).expect("an answer");
         let text = answer.body_mut().read_to_string().unwrap_or_default();
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {url}: not JSON: {text}"))
+        };
         Answer {
             status: answer.status().as_u16(),
             headers: answer.headers().clone(),
-            json: serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {url}: not JSON: {text}")),
+            json,
         }
     })
     .await
@@ -465,7 +497,9 @@ async fn the_api_answers_as_docs_api_yaml_documents() {
         .await
         .expect(200, "health");
 
+    policy_step(&api).await;
     let sessions = sender_steps(&api).await;
+    session_steps(&api, &sessions).await;
     let original = wizard(&api, &sessions).await;
     let (retrieval, reply_session) = retrieve_steps(&api, &original).await;
     reply_wizard_and_lock(&api, &reply_session).await;
@@ -491,6 +525,8 @@ struct Sessions {
     bearer: String,
     /// An external sender's cookie pair.
     stranger: String,
+    /// The internal sender's cookie pair of a session that is ended.
+    spare: String,
 }
 
 /// Sender and verify: rate limit, bad and oversized bodies, wrong and
@@ -572,7 +608,101 @@ async fn sender_steps(api: &Harness) -> Sessions {
         cookie: verified(api, SENDER, code(11, SENDER), false).await,
         bearer: verified(api, SENDER, code(12, SENDER), true).await,
         stranger: verified(api, STRANGER, code(13, STRANGER), false).await,
+        spare: verified(api, SENDER, code(14, SENDER), false).await,
     }
+}
+
+/// The public policy: the runner's (the core's defaults, `example.nl`
+/// internal), cacheable for five minutes, without any credential.
+async fn policy_step(api: &Harness) {
+    let path = "/api/policy";
+    let answer = api.call("GET", path, path, Auth::None, Body::None).await;
+    let cache = answer
+        .headers
+        .get(http::header::CACHE_CONTROL)
+        .map(|v| v.to_str().expect("ASCII").to_owned());
+    let policy = answer.expect(200, "the policy");
+    assert_eq!(cache.as_deref(), Some("public, max-age=300"));
+    assert_eq!(policy["max_recipients"], 20);
+    assert_eq!(
+        policy["own_password"],
+        json!({ "min_length": 12, "min_score": 3 })
+    );
+    assert!(
+        policy["internal_domains"]
+            .as_array()
+            .is_some_and(|domains| domains.iter().any(|d| d == "example.nl")),
+        "{policy}"
+    );
+}
+
+/// What a page learns of its session, and ending it: the spare session is
+/// described by cookie, ended (the cookie cleared), and then opens nothing;
+/// ending again, or without a session, answers the same.
+async fn session_steps(api: &Harness, sessions: &Sessions) {
+    let path = "/api/session";
+    api.call("GET", path, path, Auth::None, Body::None)
+        .await
+        .refused(401, "session_invalid", "no session");
+    api.call("GET", path, path, Auth::Bearer(stranger_token()), Body::None)
+        .await
+        .refused(401, "session_invalid", "an unknown session");
+    let by_bearer = api
+        .call(
+            "GET",
+            path,
+            path,
+            Auth::Bearer(sessions.bearer.clone()),
+            Body::None,
+        )
+        .await
+        .expect(200, "a bearer session");
+    assert_eq!(by_bearer["sender"]["email"], SENDER);
+    assert_eq!(by_bearer["reply_only"], false);
+    let spare = || Auth::Cookie(sessions.spare.clone());
+    let described = api
+        .call("GET", path, path, spare(), Body::None)
+        .await
+        .expect(200, "a cookie session");
+    assert_eq!(described["sender"]["email"], SENDER);
+    assert!(described.get("session_token").is_none(), "never the token");
+
+    let ended = api.call("DELETE", path, path, spare(), Body::None).await;
+    assert_eq!(ended.status, 204, "{}", ended.json);
+    assert_eq!(
+        ended.set_cookie().as_deref(),
+        Some("kluis_session=; HttpOnly; Secure; SameSite=Strict; Path=/api; Max-Age=0")
+    );
+    api.call("GET", path, path, spare(), Body::None).await.refused(
+        401,
+        "session_invalid",
+        "an ended session",
+    );
+    let drafts = "/api/transfers";
+    let draft = to_json(&CreateDraft {
+        request_id: request_id(50),
+        recipients: vec![email(PARTNER)],
+        language: Language::En,
+        download_receipts: false,
+        retention_days: None,
+        notification_text: None,
+    });
+    api.call("POST", drafts, drafts, spare(), Body::Json(draft))
+        .await
+        .refused(401, "session_invalid", "a draft with an ended session");
+    for auth in [spare(), Auth::None] {
+        let again = api.call("DELETE", path, path, auth, Body::None).await;
+        assert_eq!(again.status, 204, "ending again, or nothing: {}", again.json);
+    }
+    api.call(
+        "GET",
+        path,
+        path,
+        Auth::Cookie(sessions.cookie.clone()),
+        Body::None,
+    )
+    .await
+    .expect(200, "the sender's other sessions stay");
 }
 
 /// Asks for a code, types it back with `bearer`; returns the cookie pair
@@ -759,7 +889,8 @@ async fn wizard(api: &Harness, sessions: &Sessions) -> Original {
 
     let send_t = "/api/transfers/{id}/send";
     let send = format!("/api/transfers/{transfer}/send");
-    api.call("POST", send_t, &send, session(), Body::None)
+    // `null`, as the CLI sends it: no choices.
+    api.call("POST", send_t, &send, session(), Body::Json(Value::Null))
         .await
         .refused(409, "invalid_transition", "sending a draft");
     let mut weak = prepared.set_key.clone();
@@ -780,16 +911,67 @@ async fn wizard(api: &Harness, sessions: &Sessions) -> Original {
     api.call("POST", send_t, &send, Auth::None, Body::None)
         .await
         .refused(401, "session_invalid", "sending without a session");
+    // The last choices, refused, each before anything is sent.
+    let refusals = [
+        (Body::BadJson(json!({ "recipients": [] })), 400, "field_missing"),
+        (Body::BadJson(json!({ "language": null })), 400, "malformed_json"),
+        (Body::Text("{}"), 415, "unsupported_media_type"),
+        (
+            Body::Json(json!({ "recipients": [PARTNER, PARTNER] })),
+            422,
+            "duplicate_recipient",
+        ),
+        (
+            Body::Json(json!({ "retention_days": 31 })),
+            422,
+            "retention_too_long",
+        ),
+    ];
+    for (body, status, code) in refusals {
+        api.call("POST", send_t, &send, session(), body).await.refused(
+            status,
+            code,
+            "a last choice against the rules",
+        );
+    }
+    let choices = SendOptions {
+        recipients: Some(vec![email(PARTNER), email(COLLEAGUE)]),
+        language: Some(Language::En),
+        download_receipts: Some(true),
+        retention_days: Some(Some(5)),
+        notification_text: Some(NotificationText::parse("Dear partner, the figures.").expect("a text")),
+    };
     let sent = api
-        .call("POST", send_t, &send, session(), Body::None)
+        .call("POST", send_t, &send, session(), Body::Json(to_json(&choices)))
         .await
-        .expect(200, "sent");
+        .expect(200, "sent with the last choices");
     assert_eq!(sent["sent_now"], true);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let expires = sent["expires_at"].as_u64().expect("a time");
+    assert!(
+        expires.abs_diff(now + 5 * 86_400) < 120,
+        "the retention chosen at the send: {expires} vs now {now}"
+    );
+    let notice = api.mail_text(COLLEAGUE, "/retrieve/").await;
+    assert!(notice.contains("Dear partner, the figures."), "{notice}");
     let again = api
-        .call("POST", send_t, &send, session(), Body::None)
+        .call(
+            "POST",
+            send_t,
+            &send,
+            session(),
+            Body::Json(json!({ "retention_days": 1 })),
+        )
         .await
         .expect(200, "a retried send");
     assert_eq!(again["sent_now"], false);
+    assert_eq!(
+        again["expires_at"], sent["expires_at"],
+        "a retry ignores its choices"
+    );
     Original { transfer, prepared }
 }
 
@@ -998,6 +1180,24 @@ async fn reply_wizard_and_lock(api: &Harness, (transfer, session): &(String, Str
     .await
     .expect(200, "the reply keyed");
     let send = format!("/api/transfers/{transfer}/send");
+    let elsewhere = to_json(&SendOptions {
+        recipients: Some(vec![email(SENDER)]),
+        ..SendOptions::default()
+    });
+    api.call(
+        "POST",
+        "/api/transfers/{id}/send",
+        &send,
+        bearer(),
+        Body::Json(elsewhere),
+    )
+    .await
+    .refused(403, "reply_session_only", "a reply to other recipients");
+    let described = api
+        .call("GET", "/api/session", "/api/session", bearer(), Body::None)
+        .await
+        .expect(200, "the reply's session");
+    assert_eq!(described["reply_only"], true, "{described}");
     api.call("POST", "/api/transfers/{id}/send", &send, bearer(), Body::None)
         .await
         .expect(200, "the reply sent");
@@ -1182,8 +1382,11 @@ async fn wrong_methods(api: &Harness) {
 /// What this test means to cover: every operation with these statuses.
 const EXERCISED: &[(&str, &str, &[u16])] = &[
     ("GET", "/api/health", &[200]),
+    ("GET", "/api/policy", &[200]),
     ("POST", "/api/sender/code", &[200, 400, 413, 415, 429]),
     ("POST", "/api/sender/verify", &[200, 400, 401, 410, 429]),
+    ("GET", "/api/session", &[200, 401]),
+    ("DELETE", "/api/session", &[204]),
     ("POST", "/api/transfers", &[201, 400, 401, 403, 422]),
     ("POST", "/api/transfers/{id}/files", &[201, 400, 401, 404]),
     (
@@ -1192,7 +1395,11 @@ const EXERCISED: &[(&str, &str, &[u16])] = &[
         &[200, 400, 404, 422],
     ),
     ("PUT", "/api/transfers/{id}/key", &[200, 409, 422]),
-    ("POST", "/api/transfers/{id}/send", &[200, 401, 409]),
+    (
+        "POST",
+        "/api/transfers/{id}/send",
+        &[200, 400, 401, 403, 409, 415, 422],
+    ),
     ("GET", "/api/retrieve/{id}", &[200, 400, 401, 404, 410, 423]),
     ("POST", "/api/retrieve/{id}/unlock", &[200, 401, 410, 415, 423]),
     ("POST", "/api/retrieve/{id}/downloads", &[200, 404]),

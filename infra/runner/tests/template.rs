@@ -342,6 +342,7 @@ fn the_policy_variable_is_a_valid_policy_with_the_parameter_defaults() {
     assert_eq!(parsed.max_recipients, defaults.max_recipients);
     assert_eq!(parsed.max_files, defaults.max_files);
     assert_eq!(parsed.unlock_attempts, defaults.unlock_attempts);
+    assert_eq!(parsed.own_password, defaults.own_password);
     parsed.internal_domains = vec!["example.nl".to_owned()];
     parsed.validate().expect("the default policy is valid");
 }

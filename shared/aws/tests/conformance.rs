@@ -46,6 +46,12 @@ async fn dynamodb_takes_a_challenge_once_and_puts_a_session_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_deletes_a_session_once_and_only_that_one() {
+    let env = moto::shared().env().await;
+    conformance::sessions_are_deleted_once_and_alone(&env.state).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamodb_lists_transfers_due_for_purge_earliest_first() {
     let env = moto::shared().env().await;
     conformance::due_transfers_are_listed_earliest_first(&env.state).await;

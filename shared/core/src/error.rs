@@ -297,8 +297,10 @@ pub enum DomainError {
     /// The session token is unknown or expired.
     #[error("the session is invalid or has expired")]
     SessionInvalid,
-    /// A session opened by a reply tried to do more than finish that reply.
-    #[error("this session can only finish the reply it was opened for")]
+    /// A session opened by a reply tried to do more than finish that reply,
+    /// or a reply was to be sent to other recipients than the sender it
+    /// answers.
+    #[error("a reply's session can only finish that reply, which goes to the original sender only")]
     ReplySessionOnly,
     /// A retrieval or manage token is absent or not a token at all. A
     /// well-formed token that opens nothing is [`Self::TransferNotFound`].

@@ -46,6 +46,90 @@ pub struct Policy {
     /// How long the record of a gone transfer is kept after expiry, so its
     /// link answers "gone" rather than "not found", and the audit trail stays.
     pub keep_gone_records_days: u32,
+    /// The rules for a password the sender types instead of the generated
+    /// one (checked by the browser only; see [`OwnPassword`]).
+    pub own_password: OwnPassword,
+}
+
+/// The rules for a password the sender types instead of the generated one.
+///
+/// Only the browser applies them: the server never sees a password (it
+/// stores what the client derived from it), so it cannot check one. The
+/// policy carries them so that every page of a deployment applies the
+/// operator's rules, served by `GET /api/policy`. A client that ignores
+/// them weakens only its own transfer, which the online guessing limit
+/// (`unlock_attempts`) and the key derivation still protect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OwnPassword {
+    /// Fewest characters (Unicode scalar values) the password has after the
+    /// format's normalization (`docs/format.md`, "Password normalization").
+    pub min_length: u32,
+    /// Lowest strength on the zxcvbn scale, 0 (guessable in a few tries) to
+    /// 4 (very hard to guess).
+    pub min_score: u8,
+}
+
+impl OwnPassword {
+    /// The shortest `min_length` a policy may set: the floor NIST SP
+    /// 800-63B sets for a password a person chooses.
+    pub const SHORTEST: u32 = 8;
+    /// The longest `min_length` a policy may set: beyond it nobody types a
+    /// password, and a larger value is more likely a slip than a rule.
+    pub const LONGEST: u32 = 128;
+    /// The top of the zxcvbn scale.
+    pub const TOP_SCORE: u8 = 4;
+}
+
+impl Default for OwnPassword {
+    fn default() -> Self {
+        Self {
+            min_length: 12,
+            min_score: 3,
+        }
+    }
+}
+
+/// What the send wizard shows and checks before the server does
+/// (`GET /api/policy`, public): the limits a sender meets and the rules for
+/// an own password. The guessing limits and the key-derivation floor stay
+/// out: a page has no use for them, and an attacker no need to be told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicPolicy {
+    /// The organisation's mail domains (`*.` prefix: its subdomains).
+    pub internal_domains: Vec<String>,
+    /// Most recipients per transfer.
+    pub max_recipients: usize,
+    /// Most files per transfer.
+    pub max_files: usize,
+    /// Most ciphertext bytes per transfer, all files together.
+    pub max_transfer_bytes: u64,
+    /// Retention offered by default, in days after sending.
+    pub default_retention_days: u32,
+    /// Longest retention a sender may choose.
+    pub max_retention_days: u32,
+    /// How long a verified sender's session lasts.
+    pub session_minutes: u32,
+    /// How long a verification code is valid.
+    pub code_validity_minutes: u32,
+    /// The rules for a password the sender types.
+    pub own_password: OwnPassword,
+}
+
+impl From<&Policy> for PublicPolicy {
+    fn from(policy: &Policy) -> Self {
+        Self {
+            internal_domains: policy.internal_domains.clone(),
+            max_recipients: policy.max_recipients,
+            max_files: policy.max_files,
+            max_transfer_bytes: policy.max_transfer_bytes,
+            default_retention_days: policy.default_retention_days,
+            max_retention_days: policy.max_retention_days,
+            session_minutes: policy.session_minutes,
+            code_validity_minutes: policy.code_validity_minutes,
+            own_password: policy.own_password,
+        }
+    }
 }
 
 impl Default for Policy {
@@ -66,6 +150,7 @@ impl Default for Policy {
             session_minutes: 120,
             draft_hours: 24,
             keep_gone_records_days: 30,
+            own_password: OwnPassword::default(),
         }
     }
 }
@@ -111,6 +196,13 @@ impl Policy {
         }
         if self.code_validity_minutes == 0 || self.session_minutes == 0 || self.draft_hours == 0 {
             return invalid("code_validity_minutes, session_minutes and draft_hours must be at least 1");
+        }
+        let own = self.own_password;
+        if !(OwnPassword::SHORTEST..=OwnPassword::LONGEST).contains(&own.min_length) {
+            return invalid("own_password.min_length must be between 8 and 128");
+        }
+        if own.min_score > OwnPassword::TOP_SCORE {
+            return invalid("own_password.min_score must be between 0 and 4 (the zxcvbn scale)");
         }
         Ok(())
     }
@@ -346,6 +438,86 @@ pub(crate) mod tests {
                 "{p:?}"
             );
         }
+    }
+
+    #[test]
+    fn own_password_rules_default_to_twelve_characters_and_score_three() {
+        assert_eq!(
+            Policy::default().own_password,
+            OwnPassword {
+                min_length: 12,
+                min_score: 3
+            }
+        );
+    }
+
+    #[test]
+    fn own_password_rules_outside_their_ranges_are_invalid() {
+        for (min_length, min_score) in [(7, 3), (0, 3), (129, 3), (12, 5), (12, 255)] {
+            let p = Policy {
+                own_password: OwnPassword {
+                    min_length,
+                    min_score,
+                },
+                ..policy()
+            };
+            assert!(
+                matches!(p.validate(), Err(DomainError::InvalidPolicy { .. })),
+                "{min_length}, {min_score}"
+            );
+        }
+        for (min_length, min_score) in [(8, 0), (128, 4), (16, 2)] {
+            let p = Policy {
+                own_password: OwnPassword {
+                    min_length,
+                    min_score,
+                },
+                ..policy()
+            };
+            assert_eq!(p.validate(), Ok(()), "{min_length}, {min_score}");
+        }
+    }
+
+    #[test]
+    fn own_password_rules_are_read_per_key_and_unknown_keys_refused() {
+        let p: Policy =
+            serde_json::from_str(r#"{"internal_domains":["example.nl"],"own_password":{"min_score":4}}"#)
+                .expect("valid");
+        assert_eq!(
+            p.own_password,
+            OwnPassword {
+                min_length: 12,
+                min_score: 4
+            }
+        );
+        assert!(serde_json::from_str::<Policy>(r#"{"own_password":{"min_lenght":14}}"#).is_err());
+    }
+
+    #[test]
+    fn the_public_policy_carries_the_senders_limits_and_no_guessing_limits() {
+        let public = serde_json::to_value(PublicPolicy::from(&policy())).expect("serialises");
+        let keys: Vec<&str> = public
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "code_validity_minutes",
+                "default_retention_days",
+                "internal_domains",
+                "max_files",
+                "max_recipients",
+                "max_retention_days",
+                "max_transfer_bytes",
+                "own_password",
+                "session_minutes",
+            ]
+        );
+        assert_eq!(public["own_password"]["min_length"], 12);
+        assert_eq!(public["internal_domains"][1], "*.gemeente.example");
     }
 
     #[test]

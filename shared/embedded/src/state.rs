@@ -284,6 +284,16 @@ impl StateStore for RedbStateStore {
         self.read(SESSIONS, token_hash.to_string()).await
     }
 
+    async fn delete_session(&self, token_hash: TokenHash) -> Result<(), PortError> {
+        let key = token_hash.to_string();
+        self.write(move |txn| {
+            let mut table = or_backend(txn.open_table(SESSIONS))?;
+            or_backend(table.remove(key.as_str()))?.ok_or(PortError::NotFound)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), PortError> {
         let bytes = encode(event)?;
         let (transfer, id, at) = (event.transfer, event.id, event.at);

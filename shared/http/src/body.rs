@@ -68,6 +68,26 @@ pub fn json<T: DeserializeOwned>(request: &http::Request<Bytes>) -> Result<T, Ap
     serde_json::from_value(value).map_err(|_| ApiError::MalformedJson)
 }
 
+/// Parses a JSON object a route takes optionally (one added to a route
+/// after clients were written): no body at all (zero bytes, whatever type
+/// is declared) or JSON `null` is `T::default()`, so a client that sends
+/// nothing, or serialises "nothing" as `null` (the CLI does), keeps
+/// working; any other body is parsed as [`json`] parses it (415 unless
+/// declared as JSON, 400 `malformed_json` unless it is an object that
+/// parses into `T`).
+pub fn optional_json<T: DeserializeOwned + Default>(request: &http::Request<Bytes>) -> Result<T, ApiError> {
+    if request.body().is_empty() {
+        return Ok(T::default());
+    }
+    match json::<Value>(request)? {
+        Value::Null => Ok(T::default()),
+        members @ Value::Object(_) => serde_json::from_value(members).map_err(|_| ApiError::MalformedJson),
+        // serde reads a struct from an array of its fields in order too, so
+        // `[]` would pass for "every member absent": no such body is documented.
+        _ => Err(ApiError::MalformedJson),
+    }
+}
+
 /// The largest integer every JSON number can carry exactly (2^53).
 const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
@@ -126,6 +146,52 @@ mod tests {
         );
         let list: Vec<u32> = json(&request("[1e2, 3, 0.0]")).expect("integers");
         assert_eq!(list, [100, 3, 0]);
+    }
+
+    #[derive(Debug, Default, serde::Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Choices {
+        #[serde(default)]
+        days: Option<u32>,
+    }
+
+    #[test]
+    fn an_optional_body_that_is_absent_is_the_default_and_one_that_is_there_must_be_json() {
+        let none = http::Request::builder().body(Bytes::new()).expect("a request");
+        assert_eq!(
+            optional_json::<Choices>(&none).expect("no body"),
+            Choices::default()
+        );
+        let empty_json = request("");
+        assert_eq!(
+            optional_json::<Choices>(&empty_json).expect("an empty JSON body"),
+            Choices::default()
+        );
+        assert_eq!(
+            optional_json::<Choices>(&request("null")).expect("null: nothing"),
+            Choices::default()
+        );
+        assert_eq!(
+            optional_json::<Choices>(&request(r#"{"days": 3}"#)).expect("a body"),
+            Choices { days: Some(3) }
+        );
+        let text = http::Request::builder()
+            .header(CONTENT_TYPE, "text/plain")
+            .body(Bytes::from_static(b"{}"))
+            .expect("a request");
+        assert!(matches!(
+            optional_json::<Choices>(&text),
+            Err(ApiError::UnsupportedMediaType)
+        ));
+        for body in [" ", "[]", "0", r#"{"weeks": 1}"#] {
+            assert!(
+                matches!(
+                    optional_json::<Choices>(&request(body)),
+                    Err(ApiError::MalformedJson)
+                ),
+                "{body:?}"
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,13 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<By
     }
 }
 
+/// An answer without a body (204): nothing to say but that it was done.
+pub fn no_content() -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
 /// The error body of every refusal.
 #[derive(Debug, Serialize)]
 struct ErrorBody<'a> {

@@ -245,6 +245,23 @@ impl StateStore for DynamoStateStore {
         session::from_item(&self.get(session::key(token_hash)).await?)
     }
 
+    async fn delete_session(&self, token_hash: TokenHash) -> Result<(), PortError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(session::key(token_hash)))
+            // Tells "there was none" apart without a read first.
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| match write_error("DynamoDB.DeleteItem", e) {
+                PortError::ConditionFailed => PortError::NotFound,
+                other => other,
+            })
+    }
+
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), PortError> {
         self.put_new(audit::to_item(event)?).await
     }

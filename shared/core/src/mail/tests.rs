@@ -12,7 +12,7 @@ use crate::ids::{FileId, Token, TransferId};
 use crate::policy::Policy;
 use crate::policy::tests::{email, policy};
 use crate::timestamp::Timestamp;
-use crate::transfer::{NewTransfer, RecipientIndex, Sender, Transfer};
+use crate::transfer::{NewTransfer, RecipientIndex, SendOptions, Sender, Transfer};
 use crate::validate::{Language, NotificationText, PersonName, PhoneNumber};
 use crate::verification::VerificationCode;
 
@@ -64,9 +64,11 @@ fn sent_transfer(name: &str, text: Option<&str>, language: Language) -> Transfer
         })
         .and_then(|t| {
             t.send(
+                &SendOptions::default(),
                 &[Token::from_bytes([5; 32]), Token::from_bytes([6; 32])],
                 &Token::from_bytes([7; 32]),
                 NOW,
+                &p,
             )
         })
         .expect("a valid sent transfer")

@@ -148,6 +148,14 @@ impl StateStore for MemoryStateStore {
             .ok_or(PortError::NotFound)
     }
 
+    async fn delete_session(&self, token_hash: TokenHash) -> Result<(), PortError> {
+        self.records()?
+            .sessions
+            .remove(&token_hash)
+            .map(|_| ())
+            .ok_or(PortError::NotFound)
+    }
+
     async fn append_audit(&self, event: &AuditEvent) -> Result<(), PortError> {
         let mut records = self.records()?;
         let events = records.audit.entry(event.transfer).or_default();

@@ -193,6 +193,12 @@ pub trait StateStore: Send + Sync {
         token_hash: TokenHash,
     ) -> impl Future<Output = Result<SenderSession, PortError>> + Send;
 
+    /// Deletes a session by its token hash (sign-out), so every later
+    /// `get_session` of it is `NotFound`; `NotFound` if there was none (never
+    /// stored, expired and swept, or deleted before). Other sessions, of the
+    /// same sender too, are untouched.
+    fn delete_session(&self, token_hash: TokenHash) -> impl Future<Output = Result<(), PortError>> + Send;
+
     // --- audit -----------------------------------------------------------
 
     /// Appends an event if `(event.transfer, event.id)` is new (else

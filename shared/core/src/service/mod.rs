@@ -6,12 +6,14 @@
 //! | area | methods |
 //! | --- | --- |
 //! | [`sender`] | `request_code`, `verify_code` |
+//! | [`session`] | `session_info`, `end_session` |
 //! | [`transfer`](mod@transfer) | `create_draft`, `set_key`, `send` |
 //! | [`upload`] | `add_file`, `complete_file` |
 //! | [`retrieval`] | `public_info`, `unlock`, `record_download` |
 //! | [`manage`] | `status`, `revoke` |
 //! | [`reply`] | `reply` |
 //! | [`expiry`] | `expire` |
+//! | (here) | `public_policy` |
 //!
 //! Retries (invariant 7): every step that creates something takes the
 //! client's [`crate::ids::RequestId`] and derives the new record's id from
@@ -24,6 +26,7 @@ pub mod manage;
 pub mod reply;
 pub mod retrieval;
 pub mod sender;
+pub mod session;
 pub mod transfer;
 pub mod upload;
 
@@ -41,7 +44,7 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::error::DomainError;
 use crate::ids::{EventId, Token, TransferId};
 use crate::mail::{MailError, PublicBaseUrl, RenderedMail};
-use crate::policy::Policy;
+use crate::policy::{Policy, PublicPolicy};
 use crate::ports::{Clock, Generate, Mailer, ObjectStore, PortError, PresignedUrl, RandomSource, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::{Sender, Transfer};
@@ -244,6 +247,12 @@ where
     /// The settings.
     pub const fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// What the send wizard shows and checks before the server does: the
+    /// sender's limits and the rules for an own password (public).
+    pub fn public_policy(&self) -> PublicPolicy {
+        PublicPolicy::from(self.policy())
     }
 
     fn policy(&self) -> &Policy {

@@ -1,7 +1,8 @@
 //! Steps 3, 5 and 6 of the wizard: recipients and options → a draft (policy
 //! and open-relay rule), the key envelope and sealed manifest (KDF floor),
-//! and sending: sealed exactly once, each recipient notified with their own
-//! retrieval token in the link's fragment, a summary to the sender.
+//! and sending: the sender's last choices applied, sealed exactly once,
+//! each recipient notified with their own retrieval token in the link's
+//! fragment, a summary to the sender.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +16,9 @@ use crate::ports::{Clock, Generate, Mailer, ObjectStore, PortError, RandomSource
 use crate::timestamp::Timestamp;
 use crate::transfer::{NewTransfer, Stage, Transfer, TransferState};
 use crate::validate::{EmailAddress, Language, NotificationText};
+
+/// Step 6's optional body: the sender's last choices (see the type).
+pub use crate::transfer::SendOptions;
 
 /// Step 3 (with the options of step 6, known by then in the wizard).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,24 +202,38 @@ where
         })
     }
 
-    /// Sends the transfer (keyed → sent) and mails each recipient their
-    /// retrieval link and the sender a summary with the manage link. Only
-    /// the request that wins the keyed → sent write holds the fresh tokens,
-    /// so only it mails: a retried or racing send mails nothing.
-    pub async fn send(&self, session: &Token, transfer: TransferId) -> Result<Sent, ServiceError> {
+    /// Sends the transfer (keyed → sent) with the sender's last `choices`
+    /// applied in the same write, and mails each recipient of the final
+    /// list their retrieval link and the sender a summary with the manage
+    /// link. Only the request that wins the keyed → sent write holds the
+    /// fresh tokens, so only it mails: a retried or racing send mails
+    /// nothing, and a retry that finds the transfer sent ignores its
+    /// choices (choices of a form no transfer takes are refused first,
+    /// whatever the state: [`SendOptions::check_form`]).
+    pub async fn send(
+        &self,
+        session: &Token,
+        transfer: TransferId,
+        choices: SendOptions,
+    ) -> Result<Sent, ServiceError> {
         let sender = self.live_session(session).await?;
-        let current = self.owned_transfer(transfer, &sender).await?;
-        let retrieval: Vec<Token> = (0..current.recipients().len())
-            .map(|_| self.random.token())
-            .collect::<Result<_, _>>()?;
+        self.owned_transfer(transfer, &sender).await?;
+        choices.check_form()?;
         let manage = self.random.token()?;
         let now = self.now();
+        let policy = self.policy();
+        let mut retrieval: Vec<Token> = Vec::new();
         let (_, written) = self
             .transition(transfer, |current| {
                 if current.state() == TransferState::Sent {
                     return Ok(None);
                 }
-                Ok(Some(current.send(&retrieval, &manage, now)?))
+                // Drawn for the list this try sends to, so the tokens and
+                // the recipients written match one for one.
+                retrieval = (0..choices.recipient_count(current))
+                    .map(|_| self.random.token())
+                    .collect::<Result<_, _>>()?;
+                Ok(Some(current.send(&choices, &retrieval, &manage, now, policy)?))
             })
             .await?;
         let Some(sent) = written else {

@@ -17,7 +17,7 @@
 //! [`Stage`] variants), so a gone transfer cannot hand out a key even if its
 //! objects are still being deleted.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::envelope::{AuthKey, KeyEnvelope, SealedManifest};
 use crate::error::{DomainError, Field, GoneReason};
@@ -178,6 +178,100 @@ pub struct NewTransfer {
     pub notification_text: Option<NotificationText>,
     /// The transfer this one answers, for replies.
     pub in_reply_to: Option<TransferId>,
+}
+
+/// The sender's last choices, given with the send (the wizard's step 6).
+/// The wizard creates the draft early, so uploads can start as soon as
+/// files are chosen (files are bound to the transfer id), and the sender
+/// picks the options, or goes back to the recipients, afterwards. Each
+/// member present replaces the draft's choice, each absent one keeps it;
+/// the rules of a new draft apply ([`Transfer::draft`]). All absent (the
+/// default) sends the draft as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendOptions {
+    /// Replaces the recipients (never of a reply, which goes to the sender
+    /// it answers only).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub recipients: Option<Vec<EmailAddress>>,
+    /// Replaces the language of the mails.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub language: Option<Language>,
+    /// Replaces the choice of download receipts.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub download_receipts: Option<bool>,
+    /// Replaces the retention; `Some(None)` (JSON `null`) is the policy's
+    /// default.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retention_days: Option<Option<u32>>,
+    /// Replaces the notification text; `Some(None)` (JSON `null`, empty or
+    /// blank) is the default text.
+    #[serde(
+        default,
+        deserialize_with = "present_notification_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub notification_text: Option<Option<NotificationText>>,
+}
+
+impl SendOptions {
+    /// Refuses choices no transfer could ever take, whatever its state or
+    /// the policy: an empty recipient list, zero days (what the API's
+    /// schema excludes). The policy's limits are checked where they apply,
+    /// in [`Transfer::send`], which a retry of a sent transfer never reaches.
+    pub fn check_form(&self) -> Result<(), DomainError> {
+        if self.recipients.as_ref().is_some_and(Vec::is_empty) {
+            return Err(DomainError::Missing {
+                field: Field::Recipients,
+            });
+        }
+        if self.retention_days == Some(Some(0)) {
+            return Err(DomainError::Malformed {
+                field: Field::RetentionDays,
+            });
+        }
+        Ok(())
+    }
+
+    /// How many recipients `transfer` has once these choices apply: one
+    /// retrieval token is drawn for each.
+    pub fn recipient_count(&self, transfer: &Transfer) -> usize {
+        self.recipients
+            .as_ref()
+            .map_or(transfer.recipients.len(), Vec::len)
+    }
+}
+
+/// A member that is present, with its value: `null` only where `T` takes
+/// it (an `Option`), so `"language": null` is refused rather than read as
+/// "keep", while `"retention_days": null` means "the default". An absent
+/// member is the field's default, `None`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A notification text that is present: `null`, empty or blank is the
+/// default text ([`crate::validate::optional_notification_text`]).
+fn present_notification_text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<NotificationText>>, D::Error> {
+    crate::validate::optional_notification_text(deserializer).map(Some)
 }
 
 /// What a successful retrieval authorisation yields.
@@ -441,19 +535,24 @@ impl Transfer {
         Ok(self.next(|t| t.stage = Stage::Keyed { envelope, manifest }))
     }
 
-    /// Announces the transfer: keyed → sent. `retrieval_tokens` holds one
-    /// fresh token per recipient, in recipient order; only their hashes are
-    /// kept. The retention clock starts now.
+    /// Announces the transfer: keyed → sent, with the sender's last
+    /// `choices` applied in the same change (checked as a new draft's are).
+    /// `retrieval_tokens` holds one fresh token per recipient of the final
+    /// list ([`SendOptions::recipient_count`]), in recipient order; only
+    /// their hashes are kept. The retention clock starts now.
     pub fn send(
         &self,
+        choices: &SendOptions,
         retrieval_tokens: &[Token],
         manage_token: &Token,
         now: Timestamp,
+        policy: &Policy,
     ) -> Result<Self, DomainError> {
         let Stage::Keyed { envelope, manifest } = &self.stage else {
             return Err(self.refuse(Action::Send));
         };
-        if retrieval_tokens.len() != self.recipients.len() {
+        let (recipients, options) = self.chosen(choices, policy)?;
+        if retrieval_tokens.len() != recipients.len() {
             return Err(DomainError::Malformed {
                 field: Field::RetrievalToken,
             });
@@ -464,14 +563,55 @@ impl Transfer {
             sent_at: now,
             manage: manage_token.hash(),
         };
-        let expires_at = now.plus_seconds(u64::from(self.options.retention_days) * Timestamp::DAY);
+        let expires_at = now.plus_seconds(u64::from(options.retention_days) * Timestamp::DAY);
         Ok(self.next(|t| {
+            t.recipients = recipients;
             for (recipient, token) in t.recipients.iter_mut().zip(retrieval_tokens) {
                 recipient.retrieval = Some(token.hash());
             }
+            t.options = options;
             t.stage = stage;
             t.expires_at = expires_at;
         }))
+    }
+
+    /// The recipients and options once `choices` replace the draft's, under
+    /// the rules of [`Transfer::draft`]: count, duplicates, the open-relay
+    /// rule and the retention limit. A reply's recipient (the sender it
+    /// answers) cannot be replaced.
+    fn chosen(
+        &self,
+        choices: &SendOptions,
+        policy: &Policy,
+    ) -> Result<(Vec<Recipient>, TransferOptions), DomainError> {
+        let recipients = match &choices.recipients {
+            None => self.recipients.clone(),
+            Some(_) if self.in_reply_to.is_some() => return Err(DomainError::ReplySessionOnly),
+            Some(list) => {
+                policy.check_recipients(&self.sender.email, list)?;
+                list.iter()
+                    .map(|email| Recipient {
+                        email: email.clone(),
+                        retrieval: None,
+                        first_download_at: None,
+                    })
+                    .collect()
+            }
+        };
+        let mut options = self.options.clone();
+        if let Some(language) = choices.language {
+            options.language = language;
+        }
+        if let Some(receipts) = choices.download_receipts {
+            options.download_receipts = receipts;
+        }
+        if let Some(days) = choices.retention_days {
+            options.retention_days = policy.retention_days(days)?;
+        }
+        if let Some(text) = &choices.notification_text {
+            options.notification_text.clone_from(text);
+        }
+        Ok((recipients, options))
     }
 
     /// Expires a live transfer whose time has come (draft, keyed or sent).

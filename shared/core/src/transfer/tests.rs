@@ -86,7 +86,15 @@ fn keyed() -> Transfer {
 }
 
 fn sent() -> Transfer {
-    keyed().send(&tokens(2), &manage_token(), NOW).expect("keyed")
+    keyed()
+        .send(
+            &SendOptions::default(),
+            &tokens(2),
+            &manage_token(),
+            NOW,
+            &policy(),
+        )
+        .expect("keyed")
 }
 
 fn expired() -> Transfer {
@@ -359,7 +367,13 @@ fn sending_stores_token_hashes_and_starts_the_retention_clock() {
 #[test]
 fn sending_needs_exactly_one_token_per_recipient() {
     assert_eq!(
-        keyed().send(&tokens(1), &manage_token(), NOW),
+        keyed().send(
+            &SendOptions::default(),
+            &tokens(1),
+            &manage_token(),
+            NOW,
+            &policy()
+        ),
         Err(DomainError::Malformed {
             field: Field::RetrievalToken
         })
@@ -373,10 +387,213 @@ fn sending_is_allowed_only_from_keyed() {
         .filter(|t| t.state() != TransferState::Keyed)
     {
         assert_eq!(
-            t.send(&tokens(2), &manage_token(), NOW),
+            t.send(
+                &SendOptions::default(),
+                &tokens(2),
+                &manage_token(),
+                NOW,
+                &policy()
+            ),
             Err(refused(&t, Action::Send))
         );
     }
+}
+
+fn send_with(t: &Transfer, choices: &SendOptions) -> Result<Transfer, DomainError> {
+    let count = choices.recipient_count(t);
+    t.send(choices, &tokens(count), &manage_token(), NOW, &policy())
+}
+
+fn choices(json: &str) -> SendOptions {
+    serde_json::from_str(json).expect("valid send options")
+}
+
+#[test]
+fn the_last_choices_replace_the_drafts_in_the_send_itself() {
+    let t = send_with(
+        &keyed(),
+        &choices(
+            r#"{"recipients": ["new@extern.example"], "language": "en",
+                "download_receipts": false, "retention_days": 3,
+                "notification_text": "Hello"}"#,
+        ),
+    )
+    .expect("sent");
+    assert_eq!(t.revision(), keyed().revision().next(), "one change");
+    let emails: Vec<&str> = t.recipients().iter().map(|r| r.email.as_str()).collect();
+    assert_eq!(emails, ["new@extern.example"]);
+    assert_eq!(t.recipients()[0].retrieval, Some(tokens(1)[0].hash()));
+    let options = t.options();
+    assert_eq!(options.language, Language::En);
+    assert!(!options.download_receipts);
+    assert_eq!(options.retention_days, 3);
+    assert_eq!(
+        options.notification_text.as_ref().map(NotificationText::as_str),
+        Some("Hello")
+    );
+    assert_eq!(t.expires_at(), NOW.plus_seconds(3 * Timestamp::DAY));
+}
+
+#[test]
+fn absent_choices_keep_the_drafts_and_null_ones_take_the_defaults() {
+    let with_text = Transfer::draft(
+        NewTransfer {
+            retention_days: Some(20),
+            notification_text: NotificationText::parse("Own text").expect("valid"),
+            ..new_transfer(&["partner@extern.example"])
+        },
+        &policy(),
+        NOW,
+    )
+    .expect("valid draft");
+    let keyed = with_text
+        .add_file(file_id(1), 1000, 1, upload(1), &policy())
+        .and_then(|t| t.complete_file(file_id(1), 1000))
+        .expect("complete")
+        .expect("was in progress")
+        .set_key(envelope(KdfParams::MINIMUM), manifest(), &policy())
+        .expect("keyed");
+    let kept = send_with(&keyed, &choices("{}")).expect("sent");
+    assert_eq!(kept.recipients().len(), 1);
+    assert_eq!(kept.options(), keyed.options());
+    assert_eq!(kept.expires_at(), NOW.plus_seconds(20 * Timestamp::DAY));
+    let defaults = send_with(
+        &keyed,
+        &choices(r#"{"retention_days": null, "notification_text": null}"#),
+    )
+    .expect("sent");
+    assert_eq!(defaults.options().retention_days, 7, "the policy's default");
+    assert_eq!(defaults.options().notification_text, None, "the default text");
+    assert_eq!(defaults.options().language, keyed.options().language);
+}
+
+#[test]
+fn the_last_choices_are_held_to_the_rules_of_a_new_draft() {
+    let too_many: Vec<String> = (0..21).map(|i| format!("\"r{i}@example.nl\"")).collect();
+    let cases = [
+        (
+            r#"{"recipients": []}"#.to_owned(),
+            DomainError::Missing {
+                field: Field::Recipients,
+            },
+        ),
+        (
+            format!(r#"{{"recipients": [{}]}}"#, too_many.join(",")),
+            DomainError::TooManyRecipients { max: 20 },
+        ),
+        (
+            r#"{"recipients": ["a@extern.example", "A@extern.example"]}"#.to_owned(),
+            DomainError::DuplicateRecipient,
+        ),
+        (
+            r#"{"retention_days": 0}"#.to_owned(),
+            DomainError::Malformed {
+                field: Field::RetentionDays,
+            },
+        ),
+        (
+            r#"{"retention_days": 31}"#.to_owned(),
+            DomainError::RetentionTooLong { max_days: 30 },
+        ),
+    ];
+    for (json, error) in cases {
+        assert_eq!(send_with(&keyed(), &choices(&json)), Err(error), "{json}");
+    }
+    assert_eq!(
+        choices(r#"{"recipients": []}"#).check_form(),
+        Err(DomainError::Missing {
+            field: Field::Recipients
+        })
+    );
+    assert_eq!(
+        choices(r#"{"retention_days": 0}"#).check_form(),
+        Err(DomainError::Malformed {
+            field: Field::RetentionDays
+        })
+    );
+    assert_eq!(
+        choices(r#"{"retention_days": 31}"#).check_form(),
+        Ok(()),
+        "policy, not form"
+    );
+}
+
+#[test]
+fn an_external_sender_cannot_turn_the_send_into_an_open_relay() {
+    let external = Transfer::draft(
+        NewTransfer {
+            sender: sender("partner@extern.example"),
+            ..new_transfer(&["jan@example.nl"])
+        },
+        &policy(),
+        NOW,
+    )
+    .expect("valid draft")
+    .add_file(file_id(1), 1000, 1, upload(1), &policy())
+    .and_then(|t| t.complete_file(file_id(1), 1000))
+    .expect("complete")
+    .expect("was in progress")
+    .set_key(envelope(KdfParams::MINIMUM), manifest(), &policy())
+    .expect("keyed");
+    assert_eq!(
+        send_with(
+            &external,
+            &choices(r#"{"recipients": ["jan@example.nl", "stranger@other.example"]}"#)
+        ),
+        Err(DomainError::NoInternalParty)
+    );
+}
+
+#[test]
+fn a_reply_keeps_its_recipient_but_takes_the_other_choices() {
+    let reply = Transfer::draft(
+        NewTransfer {
+            sender: sender("partner@extern.example"),
+            in_reply_to: Some(TransferId::from_bytes([2; 16])),
+            ..new_transfer(&["jan@example.nl"])
+        },
+        &policy(),
+        NOW,
+    )
+    .expect("valid draft")
+    .add_file(file_id(1), 1000, 1, upload(1), &policy())
+    .and_then(|t| t.complete_file(file_id(1), 1000))
+    .expect("complete")
+    .expect("was in progress")
+    .set_key(envelope(KdfParams::MINIMUM), manifest(), &policy())
+    .expect("keyed");
+    assert_eq!(
+        send_with(&reply, &choices(r#"{"recipients": ["jan@example.nl"]}"#)),
+        Err(DomainError::ReplySessionOnly)
+    );
+    let sent = send_with(&reply, &choices(r#"{"language": "en", "retention_days": 2}"#)).expect("sent");
+    assert_eq!(sent.options().language, Language::En);
+    assert_eq!(sent.expires_at(), NOW.plus_seconds(2 * Timestamp::DAY));
+}
+
+#[test]
+fn send_options_refuse_null_where_null_means_nothing_and_unknown_members() {
+    for json in [
+        r#"{"language": null}"#,
+        r#"{"recipients": null}"#,
+        r#"{"download_receipts": null}"#,
+        r#"{"retention_days": -1}"#,
+        r#"{"language": "de"}"#,
+        r#"{"recipients": ["not an address"]}"#,
+        r#"{"expires": 3}"#,
+    ] {
+        assert!(serde_json::from_str::<SendOptions>(json).is_err(), "{json}");
+    }
+    assert_eq!(choices("{}"), SendOptions::default());
+    assert_eq!(
+        choices(r#"{"notification_text": "  "}"#).notification_text,
+        Some(None)
+    );
+    let round = choices(r#"{"retention_days": null, "language": "nl"}"#);
+    assert_eq!(
+        serde_json::to_value(&round).expect("serialises"),
+        serde_json::json!({"retention_days": null, "language": "nl"})
+    );
 }
 
 // --- expire, revoke, lock, purge ----------------------------------------------

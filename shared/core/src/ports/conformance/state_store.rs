@@ -195,6 +195,50 @@ pub async fn challenges_are_taken_once_and_sessions_put_once<S: StateStore>(stor
     ));
 }
 
+/// A deleted session is gone for good and a second delete is `NotFound`;
+/// the sender's other sessions stay.
+pub async fn sessions_are_deleted_once_and_alone<S: StateStore>(store: &S) {
+    let code = VerificationCode::from_number(654_321);
+    let challenge =
+        VerificationChallenge::issue(ChallengeId::from_bytes([8; 16]), sender(), &code, &policy(), NOW);
+    let ended = SenderSession::open(&Token::from_bytes([9; 32]), &challenge, &policy(), NOW);
+    let other = SenderSession::open(&Token::from_bytes([10; 32]), &challenge, &policy(), NOW);
+    store.put_session(&ended).await.expect("put a new session");
+    store.put_session(&other).await.expect("put a second session");
+    store
+        .delete_session(ended.token_hash)
+        .await
+        .expect("delete a stored session");
+    assert!(
+        matches!(
+            store.get_session(ended.token_hash).await,
+            Err(PortError::NotFound)
+        ),
+        "a deleted session must be NotFound"
+    );
+    assert!(
+        matches!(
+            store.delete_session(ended.token_hash).await,
+            Err(PortError::NotFound)
+        ),
+        "a second delete must be NotFound"
+    );
+    assert!(
+        matches!(
+            store.delete_session(Token::from_bytes([11; 32]).hash()).await,
+            Err(PortError::NotFound)
+        ),
+        "deleting a session never stored must be NotFound"
+    );
+    assert_eq!(
+        store
+            .get_session(other.token_hash)
+            .await
+            .expect("the other session stays"),
+        other
+    );
+}
+
 /// Transfers due for purge are listed earliest first, up to the limit;
 /// purged ones and ones not yet due are not.
 pub async fn due_transfers_are_listed_earliest_first<S: StateStore>(store: &S) {
@@ -261,6 +305,7 @@ pub async fn run_all<S: StateStore + 'static>(fresh: impl Fn() -> S) {
     of_twenty_racing_transitions_exactly_one_wins(Arc::new(fresh())).await;
     of_fifty_racing_increments_exactly_ten_succeed(Arc::new(fresh())).await;
     challenges_are_taken_once_and_sessions_put_once(&fresh()).await;
+    sessions_are_deleted_once_and_alone(&fresh()).await;
     due_transfers_are_listed_earliest_first(&fresh()).await;
     audit_events_are_appended_once_and_listed_in_order(&fresh()).await;
 }

@@ -12,7 +12,7 @@ use crate::file::CompletedPart;
 use crate::ids::{FileId, RequestId, Token, TransferId};
 use crate::policy::Policy;
 use crate::service::sender::{RequestCode, VerifyCode};
-use crate::service::transfer::{CreateDraft, SetKey};
+use crate::service::transfer::{CreateDraft, SendOptions, SetKey};
 use crate::service::upload::{AddFile, CompleteFile, PART_BYTES};
 use crate::timestamp::Timestamp;
 use crate::validate::{Language, PersonName};
@@ -191,7 +191,10 @@ pub async fn sent_transfer(
         .set_key(&session, transfer, key_request(&RIGHT_KEY))
         .await
         .expect("keyed");
-    let sent = service.send(&session, transfer).await.expect("sent");
+    let sent = service
+        .send(&session, transfer, SendOptions::default())
+        .await
+        .expect("sent");
     assert!(sent.sent_now && sent.undelivered.is_empty() && sent.summary_delivered);
     (session, transfer)
 }

@@ -171,7 +171,10 @@ async fn a_recipient_replies_with_files_to_the_sender_without_a_new_verification
         .await
         .expect("keyed");
     let jan_before = service.mailer().sent_to("jan@example.nl").len();
-    service.send(&session, reply).await.expect("sent");
+    service
+        .send(&session, reply, SendOptions::default())
+        .await
+        .expect("sent");
     let to_jan = service.mailer().sent_to("jan@example.nl");
     assert_eq!(to_jan.len(), jan_before + 1, "the reply notice");
     let notice = &to_jan[jan_before];
@@ -197,6 +200,9 @@ async fn a_reply_session_may_only_finish_its_reply() {
         .await
         .expect("reply started");
     let session = Token::parse(&started.session.session_token, Field::SessionToken).expect("a token");
+    let info = service.session_info(&session).await.expect("a live session");
+    assert!(info.reply_only, "a page can tell it is a reply's");
+    assert_eq!(info.sender.email.as_str(), "a@extern.example");
     let own_draft = service
         .create_draft(&session, draft_request(&["jan@example.nl"], false))
         .await;
@@ -217,6 +223,23 @@ async fn a_reply_session_may_only_finish_its_reply() {
         .await;
     assert_eq!(domain(add), DomainError::TransferNotFound);
     upload(&service, &session, started.transfer_id, 10).await;
+    service
+        .set_key(&session, started.transfer_id, key_request(&RIGHT_KEY))
+        .await
+        .expect("keyed");
+    let elsewhere: SendOptions =
+        serde_json::from_str(r#"{"recipients": ["jan@example.nl"]}"#).expect("valid send options");
+    assert_eq!(
+        domain(service.send(&session, started.transfer_id, elsewhere).await),
+        DomainError::ReplySessionOnly,
+        "a reply goes to the sender it answers, and nowhere else"
+    );
+    let later: SendOptions = serde_json::from_str(r#"{"retention_days": 2}"#).expect("valid send options");
+    let sent = service
+        .send(&session, started.transfer_id, later)
+        .await
+        .expect("a reply takes the other choices");
+    assert_eq!(sent.expires_at, NOW.plus_seconds(2 * Timestamp::DAY));
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ mod wire;
 
 pub(super) use super::testing::walk::*;
 
-use super::transfer::SetKey;
+use super::transfer::{SendOptions, SetKey};
 use super::upload::{AddFile, CompleteFile};
 use crate::envelope::{AuthKey, KdfParams, WrappedKey};
 use crate::error::Field;

@@ -223,3 +223,73 @@ async fn an_unknown_or_expired_session_cannot_start_a_transfer() {
         .await;
     assert_eq!(domain(late), DomainError::SessionInvalid);
 }
+
+#[tokio::test]
+async fn a_live_session_is_described_and_an_expired_or_unknown_one_is_invalid() {
+    let service = service();
+    let session = sign_in(&service, "jan@example.nl").await;
+    let info = service.session_info(&session).await.expect("a live session");
+    assert_eq!(info.sender.email.as_str(), "jan@example.nl");
+    assert_eq!(info.expires_at, NOW.plus_seconds(120 * Timestamp::MINUTE));
+    assert!(!info.reply_only);
+    assert_eq!(
+        domain(service.session_info(&Token::from_bytes([9; 32])).await),
+        DomainError::SessionInvalid
+    );
+    service.clock().advance(120 * Timestamp::MINUTE);
+    assert_eq!(
+        domain(service.session_info(&session).await),
+        DomainError::SessionInvalid
+    );
+}
+
+#[tokio::test]
+async fn an_ended_session_opens_nothing_and_ending_it_again_is_fine() {
+    let service = service();
+    let session = sign_in(&service, "jan@example.nl").await;
+    let other = sign_in(&service, "jan@example.nl").await;
+    let transfer = draft(&service, &session, &["a@extern.example"], false).await;
+    service.end_session(&session).await.expect("ended");
+    assert_eq!(
+        domain(service.session_info(&session).await),
+        DomainError::SessionInvalid
+    );
+    assert_eq!(
+        domain(
+            service
+                .create_draft(&session, draft_request(&["a@extern.example"], false))
+                .await
+        ),
+        DomainError::SessionInvalid
+    );
+    assert_eq!(
+        domain(
+            service
+                .send(
+                    &session,
+                    transfer,
+                    crate::service::transfer::SendOptions::default()
+                )
+                .await
+        ),
+        DomainError::SessionInvalid
+    );
+    service.end_session(&session).await.expect("again: still fine");
+    service
+        .end_session(&Token::from_bytes([9; 32]))
+        .await
+        .expect("an unknown session: fine");
+    service
+        .session_info(&other)
+        .await
+        .expect("the sender's other session stays");
+}
+
+#[test]
+fn the_public_policy_is_the_services_policy() {
+    let service = service();
+    let public = service.public_policy();
+    assert_eq!(public.internal_domains, ["example.nl"]);
+    assert_eq!(public.max_recipients, 20);
+    assert_eq!(public.own_password, crate::policy::OwnPassword::default());
+}

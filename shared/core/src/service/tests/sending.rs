@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::error::DomainError;
+use crate::ids::TransferId;
 use crate::service::ServiceError;
-use crate::service::testing::link_in;
+use crate::service::testing::{MemoryService, link_in};
 use crate::transfer::TransferState;
 
 #[tokio::test]
@@ -361,7 +362,10 @@ async fn a_retried_send_mails_one_set_of_notifications() {
     )
     .await;
     let before = service.mailer().sent().len();
-    let retry = service.send(&session, transfer).await.expect("a retry succeeds");
+    let retry = service
+        .send(&session, transfer, SendOptions::default())
+        .await
+        .expect("a retry succeeds");
     assert!(!retry.sent_now);
     assert_eq!(service.mailer().sent().len(), before, "no second mail");
     assert_eq!(service.mailer().sent_to("a@extern.example").len(), 1);
@@ -377,7 +381,10 @@ async fn two_racing_sends_mail_one_set_of_notifications() {
         .set_key(&session, transfer, key_request(&RIGHT_KEY))
         .await
         .expect("keyed");
-    let (one, two) = tokio::join!(service.send(&session, transfer), service.send(&session, transfer));
+    let (one, two) = tokio::join!(
+        service.send(&session, transfer, SendOptions::default()),
+        service.send(&session, transfer, SendOptions::default())
+    );
     let sent_now = [one.expect("ok"), two.expect("ok")]
         .iter()
         .filter(|s| s.sent_now)
@@ -398,7 +405,7 @@ async fn a_notification_the_mailer_refuses_is_reported_not_retried() {
         .expect("keyed");
     service.mailer().set_failing(true);
     let sent = service
-        .send(&session, transfer)
+        .send(&session, transfer, SendOptions::default())
         .await
         .expect("the transfer is sent");
     assert_eq!(
@@ -407,9 +414,201 @@ async fn a_notification_the_mailer_refuses_is_reported_not_retried() {
     );
     assert!(!sent.summary_delivered);
     service.mailer().set_failing(false);
-    let retry = service.send(&session, transfer).await.expect("retry");
+    let retry = service
+        .send(&session, transfer, SendOptions::default())
+        .await
+        .expect("retry");
     assert!(!retry.sent_now);
     assert!(service.mailer().sent().iter().all(|m| link_in(m).is_none()));
+}
+
+/// A keyed transfer from jan@example.nl to `recipients`, not yet sent.
+async fn keyed_transfer(service: &MemoryService, recipients: &[&str]) -> (Token, TransferId) {
+    let session = sign_in(service, "jan@example.nl").await;
+    let transfer = draft(service, &session, recipients, false).await;
+    upload(service, &session, transfer, 10).await;
+    service
+        .set_key(&session, transfer, key_request(&RIGHT_KEY))
+        .await
+        .expect("keyed");
+    (session, transfer)
+}
+
+fn send_options(json: serde_json::Value) -> SendOptions {
+    serde_json::from_value(json).expect("valid send options")
+}
+
+#[tokio::test]
+async fn the_last_choices_decide_who_is_mailed_in_which_language_and_until_when() {
+    let service = service();
+    let (session, transfer) = keyed_transfer(&service, &["a@extern.example", "b@extern.example"]).await;
+    let choices = send_options(serde_json::json!({
+        "recipients": ["c@extern.example", "a@extern.example", "d@extern.example"],
+        "language": "nl",
+        "download_receipts": true,
+        "retention_days": 3,
+        "notification_text": "Het contract, getekend.",
+    }));
+    let sent = service.send(&session, transfer, choices).await.expect("sent");
+    assert!(sent.sent_now && sent.undelivered.is_empty());
+    assert_eq!(sent.expires_at, NOW.plus_seconds(3 * Timestamp::DAY));
+    assert!(
+        service.mailer().sent_to("b@extern.example").is_empty(),
+        "b was dropped"
+    );
+    let mut tokens = Vec::new();
+    for to in ["c@extern.example", "a@extern.example", "d@extern.example"] {
+        let mails = service.mailer().sent_to(to);
+        assert_eq!(mails.len(), 1, "one notice to {to}");
+        let notice = &mails[0];
+        assert!(
+            notice.subject.as_str().contains("heeft u bestanden gestuurd"),
+            "in Dutch: {}",
+            notice.subject.as_str()
+        );
+        assert!(notice.text.contains("Het contract, getekend."), "{}", notice.text);
+        tokens.push(link_in(notice).expect("a link").1);
+        service
+            .public_info(transfer, tokens.last().expect("a token"))
+            .await
+            .expect("each new recipient's link opens the transfer");
+    }
+    assert!(tokens[0] != tokens[1] && tokens[1] != tokens[2] && tokens[0] != tokens[2]);
+    let stored = service.transfer(transfer).await.expect("stored");
+    assert_eq!(stored.expires_at(), sent.expires_at);
+    assert!(stored.options().download_receipts);
+    let summary = service
+        .mailer()
+        .sent_to("jan@example.nl")
+        .pop()
+        .expect("a summary");
+    assert!(summary.text.contains("d@extern.example") && !summary.text.contains("b@extern.example"));
+}
+
+#[tokio::test]
+async fn last_choices_against_the_policy_are_refused_and_nothing_is_sent() {
+    let service = service();
+    let (session, transfer) = keyed_transfer(&service, &["a@extern.example"]).await;
+    let too_many: Vec<String> = (0..21).map(|i| format!("r{i}@extern.example")).collect();
+    let refusals = [
+        (serde_json::json!({ "recipients": [] }), "field_missing"),
+        (
+            serde_json::json!({ "recipients": too_many }),
+            "too_many_recipients",
+        ),
+        (
+            serde_json::json!({ "recipients": ["x@extern.example", "X@extern.example"] }),
+            "duplicate_recipient",
+        ),
+        (serde_json::json!({ "retention_days": 0 }), "malformed"),
+        (serde_json::json!({ "retention_days": 31 }), "retention_too_long"),
+    ];
+    for (json, code) in refusals {
+        let refused = service.send(&session, transfer, send_options(json.clone())).await;
+        assert_eq!(domain(refused).code(), code, "{json}");
+    }
+    let stranger = sign_in(&service, "eve@extern.example").await;
+    let theirs = draft(&service, &stranger, &["jan@example.nl"], false).await;
+    upload(&service, &stranger, theirs, 10).await;
+    service
+        .set_key(&stranger, theirs, key_request(&RIGHT_KEY))
+        .await
+        .expect("keyed");
+    let relay = send_options(serde_json::json!({ "recipients": ["mallory@elsewhere.example"] }));
+    assert_eq!(
+        domain(service.send(&stranger, theirs, relay).await),
+        DomainError::NoInternalParty
+    );
+    assert_eq!(
+        service.transfer(transfer).await.expect("stored").state(),
+        TransferState::Keyed
+    );
+    assert!(
+        service.mailer().sent().iter().all(|m| link_in(m).is_none()),
+        "nothing mailed"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_the_send_ignores_its_choices() {
+    let service = service();
+    let (session, transfer) = keyed_transfer(&service, &["a@extern.example"]).await;
+    let first = service
+        .send(&session, transfer, SendOptions::default())
+        .await
+        .expect("sent");
+    let before = service.mailer().sent().len();
+    let other = send_options(serde_json::json!({
+        "recipients": ["z@extern.example"],
+        "retention_days": 31,
+        "language": "nl",
+    }));
+    let retry = service
+        .send(&session, transfer, other)
+        .await
+        .expect("a retry succeeds");
+    assert!(!retry.sent_now);
+    assert_eq!(retry.expires_at, first.expires_at);
+    assert_eq!(service.mailer().sent().len(), before, "no mail");
+    let stored = service.transfer(transfer).await.expect("stored");
+    assert_eq!(stored.recipients()[0].email.as_str(), "a@extern.example");
+    // No first try could have sent these: refused whatever the state.
+    let never = send_options(serde_json::json!({ "recipients": [] }));
+    assert_eq!(
+        domain(service.send(&session, transfer, never).await).code(),
+        "field_missing"
+    );
+    let never = send_options(serde_json::json!({ "retention_days": 0 }));
+    assert_eq!(
+        domain(service.send(&session, transfer, never).await).code(),
+        "malformed"
+    );
+}
+
+#[tokio::test]
+async fn choices_of_a_form_no_transfer_takes_are_refused_before_the_state_is_looked_at() {
+    let service = service();
+    let session = sign_in(&service, "jan@example.nl").await;
+    let transfer = draft(&service, &session, &["a@extern.example"], false).await;
+    let empty = send_options(serde_json::json!({ "recipients": [] }));
+    assert_eq!(
+        domain(service.send(&session, transfer, empty).await).code(),
+        "field_missing"
+    );
+    let too_many: Vec<String> = (0..21).map(|i| format!("r{i}@extern.example")).collect();
+    let against_policy = send_options(serde_json::json!({ "recipients": too_many }));
+    assert!(
+        matches!(
+            domain(service.send(&session, transfer, against_policy).await),
+            DomainError::InvalidTransition { .. }
+        ),
+        "a draft is not ready: the policy's limits apply when it is"
+    );
+}
+
+#[tokio::test]
+async fn two_racing_sends_with_other_choices_send_one_of_them_once() {
+    let service = service();
+    let (session, transfer) = keyed_transfer(&service, &["a@extern.example"]).await;
+    let to = |address: &str| send_options(serde_json::json!({ "recipients": [address] }));
+    let (one, two) = tokio::join!(
+        service.send(&session, transfer, to("b@extern.example")),
+        service.send(&session, transfer, to("c@extern.example"))
+    );
+    let (one, two) = (one.expect("ok"), two.expect("ok"));
+    assert!(one.sent_now != two.sent_now, "exactly one sends");
+    let mailed: usize = ["a@extern.example", "b@extern.example", "c@extern.example"]
+        .iter()
+        .map(|to| service.mailer().sent_to(to).len())
+        .sum();
+    assert_eq!(mailed, 1, "one notice, to the winner's recipient");
+    let stored = service.transfer(transfer).await.expect("stored");
+    let winner = stored.recipients()[0].email.clone();
+    let (_, token) = link_for(&service, winner.as_str());
+    service
+        .public_info(transfer, &token)
+        .await
+        .expect("the winner's token opens it");
 }
 
 #[tokio::test]
@@ -422,7 +621,7 @@ async fn a_transfer_without_files_cannot_be_keyed_or_sent() {
         DomainError::NoFiles
     );
     assert!(matches!(
-        domain(service.send(&session, transfer).await),
+        domain(service.send(&session, transfer, SendOptions::default()).await),
         DomainError::InvalidTransition { .. }
     ));
 }
