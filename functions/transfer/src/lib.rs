@@ -86,6 +86,17 @@ mod tests {
         .await;
         assert_eq!(again.status, StatusCode::OK, "{}", again.json);
         assert_eq!(again.json["sent_now"], false);
+        // The first answer carries the summary mail's manage link, for the
+        // summary screen; the retry cannot (only its hash is kept).
+        let link = first.json["manage_link"].as_str().expect("a manage link");
+        assert!(link.contains(&format!("/manage/{transfer}#")), "{link}");
+        let summary = service
+            .mailer()
+            .sent_to("jan@example.nl")
+            .pop()
+            .expect("a summary");
+        assert!(summary.text.contains(link), "the summary mail has the same link");
+        assert!(again.json.get("manage_link").is_none(), "{}", again.json);
         assert_eq!(service.mailer().sent_to("a@extern.example").len(), 1);
         assert_eq!(service.mailer().sent_to("b@extern.example").len(), 1);
     }

@@ -4,6 +4,8 @@
 //! each recipient notified with their own retrieval token in the link's
 //! fragment, a summary to the sender.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Service, ServiceError, derive_id};
@@ -76,10 +78,11 @@ pub struct Keyed {
     pub transfer_id: TransferId,
 }
 
-/// The transfer is sent. `undelivered` and `summary_delivered` describe the
-/// mails of this request; a retry (`sent_now == false`) mails nothing and
-/// reports nothing undelivered: the first try's answer carried that.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The transfer is sent. `undelivered`, `summary_delivered` and
+/// `manage_link` describe this request; a retry (`sent_now == false`) mails
+/// nothing, reports nothing undelivered and has no manage link (only the
+/// token's hash is kept): the first try's answer carried them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sent {
     /// The transfer.
     pub transfer_id: TransferId,
@@ -93,6 +96,25 @@ pub struct Sent {
     pub undelivered: Vec<EmailAddress>,
     /// Whether the sender's summary (with the manage link) went out.
     pub summary_delivered: bool,
+    /// The manage link the summary mail carries, for the sender's summary
+    /// screen: the session that sent may manage what it sent. Only in the
+    /// answer of the request that sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage_link: Option<String>,
+}
+
+impl fmt::Debug for Sent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The manage link's fragment is a bearer token.
+        f.debug_struct("Sent")
+            .field("transfer_id", &self.transfer_id)
+            .field("expires_at", &self.expires_at)
+            .field("sent_now", &self.sent_now)
+            .field("undelivered", &self.undelivered)
+            .field("summary_delivered", &self.summary_delivered)
+            .field("manage_link", &self.manage_link.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl<S, O, M, C, R> Service<S, O, M, C, R>
@@ -244,6 +266,7 @@ where
                 sent_now: false,
                 undelivered: Vec::new(),
                 summary_delivered: true,
+                manage_link: None,
             });
         };
         self.audit(transfer, AuditKind::Sent).await?;
@@ -278,6 +301,7 @@ where
             sent_now: true,
             undelivered,
             summary_delivered,
+            manage_link: Some(manage_link.as_str().to_owned()),
         })
     }
 }
