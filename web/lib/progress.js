@@ -24,6 +24,18 @@ export class Progress {
     }
   }
 
+  /**
+   * Sets the counts anew (a file removed, or a retry about to report its
+   * stored parts again) and restarts the speed window from here, so the
+   * correction is not read as speed.
+   */
+  rebase(done, total = this.total) {
+    this.done = done;
+    this.total = total;
+    this.samples = [{ at: performance.now(), done }];
+    this.onChange?.(this.snapshot());
+  }
+
   /** `{done, total, fraction, bytesPerSecond, secondsLeft}`; unknowns are null. */
   snapshot() {
     const first = this.samples[0];

@@ -74,6 +74,14 @@ pub fn normalize_password(typed: &str) -> String {
     kluis_crypto::password::normalize(typed)
 }
 
+/// The format's default Argon2id parameters as `[m_kib, t, p]`: what a new
+/// transfer's password is stretched with.
+#[wasm_bindgen(js_name = defaultKdf)]
+pub fn default_kdf() -> Vec<u32> {
+    let KdfParams { m_kib, t, p } = KdfParams::DEFAULT;
+    vec![m_kib, t, p]
+}
+
 /// A new random 16-byte Argon2id salt.
 #[wasm_bindgen(js_name = generateSalt)]
 pub fn generate_salt() -> Result<Vec<u8>, JsError> {

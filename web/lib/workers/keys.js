@@ -6,7 +6,8 @@
 // key's raw bytes, a wrapped key).
 import init, {
   derivePasswordKeys, ContentKey, generateSalt, newFileId, chunkAad, ciphertextLength,
-  chunkSize, sealedChunkSize, headerLength, plaintextLength,
+  chunkSize, sealedChunkSize, headerLength, plaintextLength, generatePassword, normalizePassword,
+  defaultKdf,
 } from '../../pkg/kluis_crypto_wasm.js';
 import { serve } from '../rpc.js';
 import { encode, decode } from '../b64.js';
@@ -81,12 +82,40 @@ serve({
     };
   },
 
-  /** A new transfer of ours (a reply): a fresh content key, kept here. */
+  /**
+   * A new transfer of ours: a fresh content key, kept here. The send wizard
+   * gives no password yet: files are sealed under the content key alone, and
+   * the password only wraps it when the transfer is sealed. Asked again for
+   * the same transfer (a retry), the transfer keeps its content key: what
+   * was uploaded under it stays valid.
+   */
   async newTransfer({ transfer, password }) {
     await ready;
-    forget(transfer);
-    transfers.set(transfer, { content: ContentKey.generate(), password });
+    if (!transfers.has(transfer)) transfers.set(transfer, { content: ContentKey.generate(), password });
     return {};
+  },
+
+  /** A new generated password (the crate's: seven groups of three). */
+  async generatePassword() {
+    await ready;
+    return { password: generatePassword() };
+  },
+
+  /**
+   * What the own-password rule judges: the length, in characters, of the
+   * form that enters Argon2id (the format's normalization).
+   */
+  async measurePassword({ password }) {
+    await ready;
+    const normalized = normalizePassword(password);
+    return { length: [...normalized].length };
+  },
+
+  /** The format's default Argon2id parameters, as the API writes them. */
+  async defaultKdf() {
+    await ready;
+    const [m_kib, t, p] = defaultKdf();
+    return { m_kib, t, p };
   },
 
   /**
@@ -120,13 +149,16 @@ serve({
   },
 
   /**
-   * Seals the manifest and wraps the content key under the password with a
-   * fresh salt at the format's default parameters: the `PUT …/key` body.
+   * Seals the manifest and wraps the content key under the password (the
+   * one given here, else the one the transfer was made with) with a fresh
+   * salt at `kdf`: the `PUT …/key` body.
    */
-  async seal({ transfer, manifest, kdf }) {
+  async seal({ transfer, manifest, kdf, password }) {
     const entry = held(transfer);
+    const secret = password ?? entry.password;
+    if (!secret) throw Object.assign(new Error('no password for this transfer'), { code: 'no_password' });
     const salt = generateSalt();
-    const keys = derivePasswordKeys(entry.password, salt, kdf.m_kib, kdf.t, kdf.p, transfer);
+    const keys = derivePasswordKeys(secret, salt, kdf.m_kib, kdf.t, kdf.p, transfer);
     try {
       return {
         wrapped_key: encode(keys.wrap(entry.content)),
