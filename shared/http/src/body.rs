@@ -54,18 +54,30 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Parses a JSON body: 415 unless it is declared as JSON, 400
-/// `malformed_json` when it does not parse into `T`.
+/// `malformed_json` unless it is a JSON object that parses into `T`.
+///
+/// Every body in `docs/api.yaml` is an object. serde would also read a
+/// struct from an array of its fields in order (`["id", "Ada", …]`), which
+/// no document allows, so anything but an object is refused first.
 ///
 /// A number with a zero fraction (`3.0`) counts as the integer it equals,
 /// as JSON Schema's `integer` says (`docs/api.yaml`): JSON has one number
 /// type, and a client's serializer may write either form.
 pub fn json<T: DeserializeOwned>(request: &http::Request<Bytes>) -> Result<T, ApiError> {
+    match json_value(request)? {
+        members @ Value::Object(_) => serde_json::from_value(members).map_err(|_| ApiError::MalformedJson),
+        _ => Err(ApiError::MalformedJson),
+    }
+}
+
+/// Any JSON value (415 unless declared as JSON), with integral numbers.
+fn json_value(request: &http::Request<Bytes>) -> Result<Value, ApiError> {
     if !is_json(request.headers()) {
         return Err(ApiError::UnsupportedMediaType);
     }
     let mut value: Value = serde_json::from_slice(request.body()).map_err(|_| ApiError::MalformedJson)?;
     integral_numbers(&mut value);
-    serde_json::from_value(value).map_err(|_| ApiError::MalformedJson)
+    Ok(value)
 }
 
 /// Parses a JSON object a route takes optionally (one added to a route
@@ -79,11 +91,10 @@ pub fn optional_json<T: DeserializeOwned + Default>(request: &http::Request<Byte
     if request.body().is_empty() {
         return Ok(T::default());
     }
-    match json::<Value>(request)? {
+    match json_value(request)? {
         Value::Null => Ok(T::default()),
         members @ Value::Object(_) => serde_json::from_value(members).map_err(|_| ApiError::MalformedJson),
-        // serde reads a struct from an array of its fields in order too, so
-        // `[]` would pass for "every member absent": no such body is documented.
+        // `[]` would otherwise pass for "every member absent" (see [`json`]).
         _ => Err(ApiError::MalformedJson),
     }
 }
@@ -144,8 +155,12 @@ mod tests {
                 offset: -2
             }
         );
-        let list: Vec<u32> = json(&request("[1e2, 3, 0.0]")).expect("integers");
-        assert_eq!(list, [100, 3, 0]);
+        #[derive(serde::Deserialize)]
+        struct List {
+            items: Vec<u32>,
+        }
+        let list: List = json(&request(r#"{"items": [1e2, 3, 0.0]}"#)).expect("integers");
+        assert_eq!(list.items, [100, 3, 0]);
     }
 
     #[derive(Debug, Default, serde::Deserialize, PartialEq)]
@@ -190,6 +205,19 @@ mod tests {
                     Err(ApiError::MalformedJson)
                 ),
                 "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_must_be_an_object_not_the_fields_in_order() {
+        let fields: Result<Part, _> = json(&request(r#"{"number": 1, "offset": -2}"#));
+        assert!(fields.is_ok(), "{fields:?}");
+        for body in [r#"[1, -2]"#, "null", "1", r#""x""#] {
+            let refused: Result<Part, _> = json(&request(body));
+            assert!(
+                matches!(refused, Err(ApiError::MalformedJson)),
+                "{body}: {refused:?}"
             );
         }
     }
