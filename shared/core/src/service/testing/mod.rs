@@ -172,6 +172,11 @@ impl ObjectStore for MemoryObjectStore {
         })
     }
 
+    async fn delete_object(&self, key: &ObjectKey) -> Result<(), PortError> {
+        self.objects()?.objects.remove(key);
+        Ok(())
+    }
+
     async fn delete_transfer_objects(&self, transfer: TransferId) -> Result<(), PortError> {
         let mut objects = self.objects()?;
         objects.objects.retain(|key, _| key.transfer != transfer);
