@@ -9,9 +9,11 @@ wrapped key, manifest and object.
 
 Prints shell assignments: KLUIS_SESSION, KLUIS_TRANSFER (sent),
 KLUIS_RETRIEVAL, KLUIS_MANAGE, KLUIS_AUTH_KEY, KLUIS_DRAFT with KLUIS_FILE
-(a draft with one declared file), and KLUIS_SPARE_SESSION: a second session
-of the same sender for endSession, which ends the session it carries (with
-KLUIS_SESSION it would end the session every other operation uses).
+and KLUIS_DROP_FILE (a draft with two declared files: one for the upload
+routes, one for the removal to remove), and KLUIS_SPARE_SESSION: a second
+session of the same sender for endSession, which ends the session it
+carries (with KLUIS_SESSION it would end the session every other operation
+uses).
 """
 
 import base64
@@ -100,21 +102,23 @@ def main(base):
         "manifest": b64(os.urandom(512)),
     }, token=session)
     call(base, "POST", f"/api/transfers/{transfer}/send", token=session)
-    # A second transfer left as a draft with one declared file, for the
+    # A second transfer left as a draft with two declared files, for the
     # wizard's routes.
     _, _, draft = call(base, "POST", "/api/transfers", {
         "request_id": b64(os.urandom(16)), "recipients": [PARTNER], "language": "en",
     }, token=session)
     draft_file = b64(os.urandom(16))
-    call(base, "POST", f"/api/transfers/{draft['transfer_id']}/files",
-         {"file_id": draft_file, "ciphertext_bytes": size}, token=session)
+    drop_file = b64(os.urandom(16))
+    for declared in (draft_file, drop_file):
+        call(base, "POST", f"/api/transfers/{draft['transfer_id']}/files",
+             {"file_id": declared, "ciphertext_bytes": size}, token=session)
     _, retrieval = link(base, PARTNER, "retrieve")
     _, manage = link(base, SENDER, "manage")
     for name, value in [("KLUIS_SESSION", session), ("KLUIS_TRANSFER", transfer),
                         ("KLUIS_RETRIEVAL", retrieval), ("KLUIS_MANAGE", manage),
                         ("KLUIS_AUTH_KEY", b64(auth_key)),
                         ("KLUIS_DRAFT", draft["transfer_id"]), ("KLUIS_FILE", draft_file),
-                        ("KLUIS_SPARE_SESSION", spare)]:
+                        ("KLUIS_DROP_FILE", drop_file), ("KLUIS_SPARE_SESSION", spare)]:
         print(f"{name}={value}")
 
 

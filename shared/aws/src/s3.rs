@@ -1,6 +1,6 @@
 //! The S3 [`ObjectStore`]: multipart uploads whose parts the browser PUTs
-//! itself through presigned URLs, presigned (ranged) downloads, and
-//! deletion of everything under a transfer's prefix.
+//! itself through presigned URLs, presigned (ranged) downloads, deletion
+//! of one object, and of everything under a transfer's prefix.
 
 use std::time::Duration;
 
@@ -299,6 +299,18 @@ impl ObjectStore for S3ObjectStore {
             .await
             .map_err(|e| backend("S3.GetObject (presign)", e))?;
         Ok(to_presigned_url(&request, expires_at))
+    }
+
+    async fn delete_object(&self, key: &ObjectKey) -> Result<(), PortError> {
+        // S3 answers 204 for a key with no object too: idempotent as it is.
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| backend("S3.DeleteObject", e))
     }
 
     async fn delete_transfer_objects(&self, transfer: TransferId) -> Result<(), PortError> {

@@ -127,6 +127,12 @@ async fn s3_deletes_every_object_and_unfinished_upload_of_a_transfer_and_nothing
     object_store::deleting_a_transfer_removes_only_its_objects(&env.objects).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn s3_deletes_one_object_idempotently_and_nothing_else() {
+    let env = moto::shared().env().await;
+    object_store::deleting_an_object_removes_only_it(&env.objects).await;
+}
+
 /// The core's round trip, but for its last step: it wants completing a
 /// completed upload to be `NotFound`, while moto (like S3, which treats a
 /// retried completion as done) answers 200. The adapter passes either on.

@@ -43,6 +43,11 @@ pub enum AuditKind {
         /// The file.
         file: FileId,
     },
+    /// A file was removed from the draft (its upload or object freed).
+    FileRemoved {
+        /// The file.
+        file: FileId,
+    },
     /// Key envelope stored.
     Keyed,
     /// Recipients notified.

@@ -59,6 +59,8 @@ pub enum Action {
     AddFile,
     /// Complete a file's upload.
     CompleteFile,
+    /// Remove a file again.
+    RemoveFile,
     /// Store the key envelope.
     SetKey,
     /// Notify the recipients.
@@ -80,6 +82,7 @@ impl fmt::Display for Action {
         f.write_str(match self {
             Self::AddFile => "add a file to",
             Self::CompleteFile => "complete a file of",
+            Self::RemoveFile => "remove a file from",
             Self::SetKey => "set the key of",
             Self::Send => "send",
             Self::Expire => "expire",

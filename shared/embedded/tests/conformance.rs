@@ -2,13 +2,13 @@
 //! fresh temporary folders; the disk store's URLs are served by hyper on
 //! 127.0.0.1, as the single-machine runner will serve them.
 
-use std::convert::Infallible;
+mod support;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use kluis_core::ports::conformance;
-use kluis_embedded::{DiskObjectStore, RedbStateStore, SigningKey};
+use kluis_embedded::RedbStateStore;
+use support::served_disk_store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_redb_store_conforms_to_the_state_store_contract() {
@@ -19,38 +19,6 @@ async fn the_redb_store_conforms_to_the_state_store_contract() {
         RedbStateStore::open(dir.path().join(format!("state-{n}.redb"))).expect("open a fresh database")
     })
     .await;
-}
-
-/// A disk store under `root`, mounted at `/objects` on a loopback port.
-async fn served_disk_store(root: &std::path::Path) -> DiskObjectStore {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let address = listener.local_addr().expect("a bound address");
-    let store = DiskObjectStore::open(
-        root,
-        &format!("http://{address}/objects"),
-        SigningKey::from_bytes([9; 32]),
-    )
-    .await
-    .expect("open the disk store");
-    let served = store.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let store = served.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request| {
-                    let store = store.clone();
-                    async move { Ok::<_, Infallible>(store.serve(request).await) }
-                });
-                // A client hanging up mid-request is not the test's concern.
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    store
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,3 +50,24 @@ pub fn access(method: &Method, route: &str, status: StatusCode, latency: Duratio
         "request"
     );
 }
+
+/// Logs, as a warning, a port failure a request got past: its answer was a
+/// success, and a later job finishes the work (`what` says which, as fixed
+/// text). Like every port failure, the error is logged by kind and sources
+/// only; adapter errors name operations and SDK codes, never request data.
+pub fn deferred_failure(what: &'static str, error: &dyn std::error::Error) {
+    tracing::warn!(error = %chain(error), "{what}");
+}
+
+/// An error and its sources, `outer: inner: root`. Adapter errors name
+/// tables, paths and SDK codes, never request data.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}

@@ -75,7 +75,7 @@ pub fn error(error: &ApiError) -> Response<Bytes> {
         _ => None,
     };
     if let Some(failure) = failure {
-        tracing::error!(error = %chain(failure), "a request failed on the operator's side");
+        tracing::error!(error = %crate::log::chain(failure), "a request failed on the operator's side");
     }
     let body = ErrorBody {
         code: error.code(),
@@ -109,17 +109,21 @@ pub fn result<T: Serialize>(status: StatusCode, outcome: Result<T, ApiError>) ->
     }
 }
 
-/// An error and its sources, `outer: inner: root`. Adapter errors name
-/// tables, paths and SDK codes, never request data.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
+/// An answer with no body, and so no `Content-Type` (204 for a `DELETE`
+/// that succeeded). The headers every answer carries are added as for any.
+pub fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
+/// A result of a handler that answers nothing on success: `Ok` as an
+/// [`empty`] answer with `status`, `Err` as its refusal.
+pub fn empty_result(status: StatusCode, outcome: Result<(), ApiError>) -> Response<Bytes> {
+    match outcome {
+        Ok(()) => empty(status),
+        Err(e) => error(&e),
     }
-    text
 }
 
 fn with_type(status: StatusCode, body: Bytes) -> Response<Bytes> {

@@ -46,6 +46,20 @@ async fn transfer(request: Request<Bytes>) -> Response<Bytes> {
     }
 }
 
+async fn forget(request: Request<Bytes>) -> Response<Bytes> {
+    let id = request
+        .extensions()
+        .get::<PathParams>()
+        .and_then(|p| p.get("id"))
+        .unwrap_or_default()
+        .to_owned();
+    let outcome = match id.as_str() {
+        "locked" => Err(DomainError::TransferLocked.into()),
+        _ => Ok(()),
+    };
+    response::empty_result(StatusCode::NO_CONTENT, outcome)
+}
+
 async fn explode(_: Request<Bytes>) -> Response<Bytes> {
     panic!("secret detail that must not reach the client")
 }
@@ -57,6 +71,7 @@ fn api() -> Api {
         .route(Method::GET, "/api/transfers/{id}", transfer)
         .route(Method::DELETE, "/api/transfers/{id}", transfer)
         .route(Method::GET, "/api/explode", explode)
+        .route(Method::DELETE, "/api/memories/{id}", forget)
         .into_api()
         .body_limit(64)
 }
@@ -91,6 +106,22 @@ async fn health_answers_ok_with_security_headers() {
         headers["content-security-policy"],
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     );
+}
+
+#[tokio::test]
+async fn an_empty_answer_has_no_body_and_no_type_but_the_usual_headers() {
+    let answer = api()
+        .call(request(Method::DELETE, "/api/memories/old", None, ""))
+        .await;
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    assert!(answer.body().is_empty());
+    let headers = answer.headers();
+    assert!(!headers.contains_key("content-type"), "{headers:?}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let (status, body, _) = send(request(Method::DELETE, "/api/memories/locked", None, "")).await;
+    assert_eq!(status, StatusCode::LOCKED);
+    assert_eq!(body["code"], "transfer_locked", "a refusal is JSON as ever");
 }
 
 #[tokio::test]

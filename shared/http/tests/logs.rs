@@ -72,3 +72,19 @@ fn tokens_in_headers_paths_and_queries_never_reach_the_log() {
     assert_eq!(lines[1]["route"], "(unmatched)");
     assert_eq!(lines[1]["status"], 404);
 }
+
+#[test]
+fn a_deferred_port_failure_is_one_warning_with_its_causes() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = log::subscriber(move || writer.clone());
+    let failure = kluis_core::ports::PortError::backend(std::io::Error::other("S3.DeleteObject: SlowDown"));
+    tracing::subscriber::with_default(subscriber, || {
+        log::deferred_failure("left for the expiry job", &failure);
+    });
+    let text = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8 logs");
+    let line: serde_json::Value = serde_json::from_str(text.trim()).expect("one JSON line");
+    assert_eq!(line["level"], "WARN", "{text}");
+    assert_eq!(line["message"], "left for the expiry job");
+    assert_eq!(line["error"], "backend failure: S3.DeleteObject: SlowDown");
+}

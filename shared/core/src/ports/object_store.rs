@@ -1,6 +1,6 @@
 //! The object store port: where file ciphertexts live. Bytes never pass
 //! through a function: the core only creates uploads, hands out presigned
-//! URLs, completes, measures and deletes.
+//! URLs, completes, measures and deletes (one object, or a whole transfer).
 
 use core::fmt;
 use core::future::Future;
@@ -136,6 +136,13 @@ pub trait ObjectStore: Send + Sync {
         range: Option<ByteRange>,
         valid_for: Duration,
     ) -> impl Future<Output = Result<PresignedUrl, PortError>> + Send;
+
+    /// Deletes the completed object at `key` (a file removed from a draft),
+    /// and nothing else: the transfer's other objects and any unfinished
+    /// upload of the same key stay (abort that with
+    /// [`ObjectStore::abort_multipart_upload`]). Idempotent: no object at
+    /// `key` is `Ok`.
+    fn delete_object(&self, key: &ObjectKey) -> impl Future<Output = Result<(), PortError>> + Send;
 
     /// Deletes every object and aborts every unfinished upload under the
     /// transfer's prefix. Idempotent: nothing left is `Ok`.

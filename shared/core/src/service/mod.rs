@@ -8,7 +8,7 @@
 //! | [`sender`] | `request_code`, `verify_code` |
 //! | [`session`] | `session_info`, `end_session` |
 //! | [`transfer`](mod@transfer) | `create_draft`, `set_key`, `send` |
-//! | [`upload`] | `add_file`, `complete_file` |
+//! | [`upload`] | `add_file`, `complete_file`, `remove_file` |
 //! | [`retrieval`] | `public_info`, `unlock`, `record_download` |
 //! | [`manage`] | `status`, `revoke` |
 //! | [`reply`] | `reply` |

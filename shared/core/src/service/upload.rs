@@ -2,6 +2,8 @@
 //! to object storage by presigned multipart upload. The server checks the
 //! declared size against the format and the policy before any upload
 //! starts, and the stored size against the declaration when it completes.
+//! Until the key is set, the sender may remove a file again, half uploaded
+//! or complete.
 
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,21 @@ pub struct FileCompleted {
     pub file_id: FileId,
     /// Its stored size.
     pub ciphertext_bytes: u64,
+}
+
+/// What removing a file did. None of it goes to the client, who is
+/// answered the same either way: the file is not in the draft.
+#[derive(Debug)]
+pub struct FileRemoved {
+    /// Whether this request took the file out of the draft; `false` when the
+    /// draft held no such file (a retry after success, or an id never added).
+    pub removed: bool,
+    /// The object store's failure to abort the file's upload or delete its
+    /// object, after the file had left the draft. Nothing leaks: whatever is
+    /// left lies under the transfer's prefix, which the expiry job deletes
+    /// whole when it purges the transfer (and the bucket's lifecycle rules
+    /// bound it on S3). For the handler to log.
+    pub left_for_expiry: Option<PortError>,
 }
 
 impl<S, O, M, C, R> Service<S, O, M, C, R>
@@ -227,6 +244,67 @@ where
             self.audit(transfer, AuditKind::FileCompleted { file }).await?;
         }
         Ok(done)
+    }
+
+    /// Removes a file from a draft, whether its upload is running or
+    /// complete; the policy's file count and transfer size stop counting it.
+    ///
+    /// The record changes first, in one conditional write, so that no later
+    /// step (setting the key) can count a file whose bytes are going; only
+    /// the request that wins that write then aborts the upload and deletes
+    /// the object. A failure there is reported in
+    /// [`FileRemoved::left_for_expiry`], not as an error: the file is out of
+    /// the transfer, and the expiry job deletes what is left with the
+    /// transfer's prefix. Idempotent: a file the draft does not hold (removed
+    /// already, or never added) touches nothing and succeeds the same.
+    pub async fn remove_file(
+        &self,
+        session: &Token,
+        transfer: TransferId,
+        file: FileId,
+    ) -> Result<FileRemoved, ServiceError> {
+        let sender = self.live_session(session).await?;
+        self.owned_transfer(transfer, &sender).await?;
+        let mut removed = None;
+        let (_, written) = self
+            .transition(transfer, |current| {
+                Ok(current.remove_file(file)?.map(|(next, gone)| {
+                    removed = Some(gone);
+                    next
+                }))
+            })
+            .await?;
+        // `removed` is from the try that was written only when one was.
+        let (Some(_), Some(gone)) = (written, removed) else {
+            return Ok(FileRemoved {
+                removed: false,
+                left_for_expiry: None,
+            });
+        };
+        let key = ObjectKey { transfer, file };
+        let left_for_expiry = self.free_object(&key, &gone.upload).await.err();
+        self.audit(transfer, AuditKind::FileRemoved { file }).await?;
+        Ok(FileRemoved {
+            removed: true,
+            left_for_expiry,
+        })
+    }
+
+    /// Aborts a removed file's upload if it was still running, then deletes
+    /// its object in any case: a completion that raced the removal may have
+    /// made one after the record was read. Both are idempotent, so an upload
+    /// or object already gone is no failure.
+    async fn free_object(&self, key: &ObjectKey, upload: &UploadStatus) -> Result<(), PortError> {
+        if let UploadStatus::InProgress { upload_id } = upload {
+            match self.objects.abort_multipart_upload(key, upload_id).await {
+                Ok(()) | Err(PortError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        match self.objects.delete_object(key).await {
+            Ok(()) | Err(PortError::NotFound) => Ok(()),
+            Err(other) => Err(other),
+        }
     }
 }
 

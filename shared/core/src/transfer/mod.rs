@@ -7,7 +7,7 @@
 //!     └──────────────────┴───────────────┴──revoke──▶ revoked
 //! ```
 //!
-//! Files are added and completed only in `draft`. Every transition is a pure
+//! Files are added, completed and removed only in `draft`. Every transition is a pure
 //! method that returns the next value with its [`Revision`] one higher; the
 //! caller stores it with [`crate::ports::StateStore::replace_transfer`] under
 //! [`Transfer::precondition`] of the value it started from, so of many
@@ -512,6 +512,29 @@ impl Transfer {
         Ok(Some(
             self.next(|t| t.files[index].upload = UploadStatus::Complete),
         ))
+    }
+
+    /// Removes a file from a draft: the sender changed their mind, whether
+    /// its upload is still running or complete. The policy's file count and
+    /// transfer size no longer count it, so another file fits in its place.
+    /// Returns the next value and the file as it was (its upload id, if
+    /// still in progress, is what the caller must abort); `Ok(None)` if the
+    /// draft holds no such file (removed already, or never added), so a
+    /// retried request writes nothing.
+    pub fn remove_file(&self, id: FileId) -> Result<Option<(Self, TransferFile)>, DomainError> {
+        if self.state() != TransferState::Draft {
+            return Err(self.refuse(Action::RemoveFile));
+        }
+        let Some(index) = self.files.iter().position(|f| f.id == id) else {
+            return Ok(None);
+        };
+        let removed = self.files[index].clone();
+        Ok(Some((
+            self.next(|t| {
+                t.files.remove(index);
+            }),
+            removed,
+        )))
     }
 
     /// Stores the key envelope and sealed manifest: draft → keyed. Needs at

@@ -294,6 +294,94 @@ fn files_can_be_added_and_completed_only_in_draft() {
     }
 }
 
+#[test]
+fn removing_a_file_bumps_the_revision_and_hands_back_the_file_as_it_was() {
+    let before = draft_with_complete_file()
+        .add_file(file_id(2), 5000, 2, upload(2), &policy())
+        .expect("fits");
+    let (after, removed) = before
+        .remove_file(file_id(2))
+        .expect("a draft")
+        .expect("the file was there");
+    assert_eq!(after.revision().get(), before.revision().get() + 1);
+    assert_eq!(removed.upload, UploadStatus::InProgress { upload_id: upload(2) });
+    assert_eq!(removed.ciphertext_bytes, 5000);
+    assert_eq!(after.files().len(), 1);
+    assert_eq!(
+        after.upload_in_progress(file_id(2)),
+        Err(DomainError::UnknownFile)
+    );
+    let (after, removed) = after
+        .remove_file(file_id(1))
+        .expect("a draft")
+        .expect("the file was there");
+    assert_eq!(removed.upload, UploadStatus::Complete, "a complete file goes too");
+    assert!(after.files().is_empty());
+    assert_eq!(after.state(), TransferState::Draft);
+}
+
+#[test]
+fn removing_a_file_the_draft_does_not_hold_changes_nothing() {
+    let t = draft_with_complete_file();
+    assert_eq!(t.remove_file(file_id(9)), Ok(None), "never added");
+    let (after, _) = t.remove_file(file_id(1)).expect("a draft").expect("there");
+    assert_eq!(after.remove_file(file_id(1)), Ok(None), "removed already");
+}
+
+#[test]
+fn a_removed_file_no_longer_counts_against_the_policy() {
+    let p = Policy {
+        max_files: 2,
+        max_transfer_bytes: 100,
+        ..policy()
+    };
+    let full = draft()
+        .add_file(file_id(1), 30, 1, upload(1), &p)
+        .and_then(|t| t.add_file(file_id(2), 70, 1, upload(2), &p))
+        .expect("both fit");
+    assert_eq!(
+        full.add_file(file_id(3), 30, 1, upload(3), &p),
+        Err(DomainError::TooManyFiles { max: 2 })
+    );
+    let (freed, _) = full.remove_file(file_id(2)).expect("a draft").expect("there");
+    assert_eq!(freed.total_ciphertext_bytes(), 30);
+    let refilled = freed
+        .add_file(file_id(3), 70, 1, upload(3), &p)
+        .expect("the removed file's count and bytes are free again");
+    assert_eq!(refilled.files().len(), 2);
+    assert_eq!(refilled.total_ciphertext_bytes(), 100);
+}
+
+#[test]
+fn removing_the_half_uploaded_file_lets_the_key_be_set() {
+    let t = draft_with_complete_file()
+        .add_file(file_id(2), 5000, 2, upload(2), &policy())
+        .expect("fits");
+    assert_eq!(
+        t.set_key(envelope(KdfParams::MINIMUM), manifest(), &policy()),
+        Err(DomainError::UploadIncomplete)
+    );
+    let (t, _) = t.remove_file(file_id(2)).expect("a draft").expect("there");
+    let keyed = t
+        .set_key(envelope(KdfParams::MINIMUM), manifest(), &policy())
+        .expect("every remaining upload is complete");
+    assert_eq!(keyed.state(), TransferState::Keyed);
+}
+
+#[test]
+fn files_can_be_removed_only_in_draft() {
+    for t in every_state().into_iter().skip(1) {
+        for file in [file_id(1), file_id(9)] {
+            assert_eq!(
+                t.remove_file(file),
+                Err(refused(&t, Action::RemoveFile)),
+                "{} refuses, whether or not it holds the file",
+                t.state()
+            );
+        }
+    }
+}
+
 // --- draft → keyed ----------------------------------------------------------
 
 #[test]

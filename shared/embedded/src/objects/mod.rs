@@ -341,6 +341,26 @@ impl ObjectStore for DiskObjectStore {
         })
     }
 
+    async fn delete_object(&self, key: &ObjectKey) -> Result<(), PortError> {
+        let target = self.inner.layout.object(key);
+        let aside = self.temp_path()?;
+        let _guard = self.inner.structure.lock().await;
+        // Moved into `tmp/` first, in one rename: a reader finds the whole
+        // object or none, never a folder being emptied.
+        match tokio::fs::rename(&target, &aside).await {
+            Ok(()) => {}
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(backend(e)),
+        }
+        // The key is free whatever happens here: what is left in `tmp/` is
+        // cleared by the next `open`. A one-file object of the earlier
+        // layout is a file, not a folder.
+        if remove_tree(&aside).await.is_err() {
+            let _ = tokio::fs::remove_file(&aside).await;
+        }
+        Ok(())
+    }
+
     async fn delete_transfer_objects(&self, transfer: TransferId) -> Result<(), PortError> {
         let _guard = self.inner.structure.lock().await;
         remove_tree(&self.inner.layout.uploads(transfer)).await?;

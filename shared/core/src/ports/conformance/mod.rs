@@ -5,7 +5,8 @@
 //! - [`state_store`]: conditional writes and the two races (also re-exported
 //!   here, so `conformance::run_all` is the state-store suite);
 //! - [`object_store`]: multipart upload, presigned part PUTs and downloads
-//!   performed with a real HTTP client, abort and delete;
+//!   performed with a real HTTP client, abort, and delete of one object or
+//!   of a whole transfer;
 //! - [`mailer`]: one message sent and read back through [`mailer::SentMail`].
 //!
 //! Every check panics with a message on a violation, like an assertion.

@@ -306,6 +306,70 @@ pub async fn deleting_a_transfer_removes_only_its_objects<S: ObjectStore>(store:
         .expect("deleting a transfer with no objects must be Ok");
 }
 
+/// Deleting one object removes it and nothing else: the transfer's other
+/// objects and an unfinished upload of the same key stay. A download URL
+/// handed out before the delete finds nothing after it. Idempotent, and
+/// `Ok` for a key that never held an object.
+pub async fn deleting_an_object_removes_only_it<S: ObjectStore>(store: &S) {
+    let doomed = sample_key(36, 1);
+    let sibling = sample_key(36, 2);
+    let data = sample_bytes(200, 7);
+    upload_object(store, &doomed, &[&data]).await;
+    upload_object(store, &sibling, &[&sample_bytes(300, 8)]).await;
+    let download = store
+        .presign_download(&doomed, None, VALID_FOR)
+        .await
+        .expect("presign a download");
+
+    store.delete_object(&doomed).await.expect("delete an object");
+    assert!(
+        matches!(store.object_size(&doomed).await, Err(PortError::NotFound)),
+        "a deleted object must be NotFound"
+    );
+    let answer = perform("GET", &download, None).await;
+    assert!(
+        (400..500).contains(&answer.status) && answer.body != data,
+        "a download of a deleted object must be refused, got {}",
+        answer.status
+    );
+    assert_eq!(
+        store
+            .object_size(&sibling)
+            .await
+            .expect("the transfer's other object survives"),
+        300
+    );
+    store
+        .delete_object(&doomed)
+        .await
+        .expect("a second delete must be Ok");
+    store
+        .delete_object(&sample_key(36, 3))
+        .await
+        .expect("deleting a key that never held an object must be Ok");
+
+    // An unfinished upload of the key is the caller's to abort.
+    let pending = sample_key(36, 4);
+    let upload = store
+        .create_multipart_upload(&pending)
+        .await
+        .expect("create a multipart upload");
+    let parts = put_parts(store, &pending, &upload, &[&sample_bytes(50, 9)]).await;
+    store
+        .delete_object(&pending)
+        .await
+        .expect("deleting a key with only an unfinished upload must be Ok");
+    store
+        .complete_multipart_upload(&pending, &upload, &parts)
+        .await
+        .expect("the upload survives a delete of its key's object");
+    assert_eq!(store.object_size(&pending).await.expect("completed"), 50);
+    store
+        .delete_transfer_objects(pending.transfer)
+        .await
+        .expect("clean up");
+}
+
 /// A completion whose parts do not match what was uploaded (a wrong ETag,
 /// a part never put) is `ConditionFailed` — the client's mistake, which the
 /// core answers with 409 — and leaves no object; the upload can still be
@@ -353,6 +417,7 @@ pub async fn run_all<S: ObjectStore>(store: &S) {
     completing_with_parts_that_do_not_match_is_condition_failed(store).await;
     aborting_an_upload_is_idempotent(store).await;
     deleting_a_transfer_removes_only_its_objects(store).await;
+    deleting_an_object_removes_only_it(store).await;
 }
 
 fn is_refused(answer: &Answer) -> bool {

@@ -52,6 +52,7 @@ struct Objects {
 pub struct MemoryObjectStore {
     objects: Mutex<Objects>,
     next_upload: AtomicU64,
+    failing_removals: AtomicBool,
 }
 
 impl MemoryObjectStore {
@@ -86,6 +87,19 @@ impl MemoryObjectStore {
     /// Number of unfinished uploads.
     pub fn upload_count(&self) -> usize {
         self.objects().map_or(0, |o| o.uploads.len())
+    }
+
+    /// From now on, fail (`true`) or perform (`false`) every abort and
+    /// delete, as a backend that is down would.
+    pub fn set_failing_removals(&self, failing: bool) {
+        self.failing_removals.store(failing, Ordering::SeqCst);
+    }
+
+    fn check_removals(&self) -> Result<(), PortError> {
+        if self.failing_removals.load(Ordering::SeqCst) {
+            return Err(fail("the object store was told to fail removals"));
+        }
+        Ok(())
     }
 }
 
@@ -142,6 +156,7 @@ impl ObjectStore for MemoryObjectStore {
     }
 
     async fn abort_multipart_upload(&self, _key: &ObjectKey, upload: &UploadId) -> Result<(), PortError> {
+        self.check_removals()?;
         self.objects()?.uploads.remove(upload.as_str());
         Ok(())
     }
@@ -172,7 +187,14 @@ impl ObjectStore for MemoryObjectStore {
         })
     }
 
+    async fn delete_object(&self, key: &ObjectKey) -> Result<(), PortError> {
+        self.check_removals()?;
+        self.objects()?.objects.remove(key);
+        Ok(())
+    }
+
     async fn delete_transfer_objects(&self, transfer: TransferId) -> Result<(), PortError> {
+        self.check_removals()?;
         let mut objects = self.objects()?;
         objects.objects.retain(|key, _| key.transfer != transfer);
         objects.uploads.retain(|_, (key, _)| key.transfer != transfer);

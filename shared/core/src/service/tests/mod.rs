@@ -4,6 +4,7 @@
 //! links from the recorded mail.
 
 mod lifecycle;
+mod removal;
 mod retrieval;
 mod sender;
 mod sending;
