@@ -313,6 +313,8 @@ test('a remembered verification skips the code; "Not you?" ends it; a removed fi
   // drop.bin is first in line: removed while it uploads, after the draft
   // learnt of it, so the server must let it go for the key to be accepted.
   await page.waitForSelector('#file-list li.uploading:has-text("drop.bin")');
+  // Its first part is stored (the progress is no longer 0 %): it is declared.
+  await waitForText(page, '#upload-progress .figures', /^[1-9]\d* ?%/);
   await page.click('#file-list li:has-text("drop.bin") button.remove');
   await waitUploaded(page, 1);
   assert.equal(await page.locator('#file-list li').count(), 1);
