@@ -121,9 +121,9 @@ pub struct KeyEnvelope {
 pub struct SealedManifest(Vec<u8>);
 
 impl SealedManifest {
-    /// Largest manifest accepted: room for hundreds of file entries and a
-    /// long message, yet small enough to sit in one DynamoDB item (400 KB).
-    pub const MAX_LEN: usize = 128 * 1024;
+    /// Largest manifest accepted: the format's largest sealed manifest
+    /// (`kluis-crypto` sizes it to sit in one DynamoDB item, 400 KB).
+    pub const MAX_LEN: usize = kluis_crypto::manifest::MAX_SEALED_MANIFEST_LEN;
 
     /// Wraps manifest bytes, refusing empty or oversized ones.
     pub fn new(bytes: Vec<u8>) -> Result<Self, DomainError> {
