@@ -21,6 +21,7 @@ pub mod audit;
 mod bytes;
 pub mod envelope;
 pub mod error;
+pub mod error_body;
 pub mod file;
 pub mod ids;
 pub mod lifecycle;

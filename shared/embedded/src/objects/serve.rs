@@ -25,6 +25,7 @@ use http::header::{
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::BodyExt as _;
+use kluis_core::error_body::ErrorBody;
 use kluis_core::file::PartNumber;
 use kluis_core::ports::ObjectKey;
 use sha2::{Digest as _, Sha256};
@@ -156,7 +157,7 @@ fn with_cors(mut response: Response<ObjectBody>) -> Response<ObjectBody> {
 }
 
 fn refusal(error: &ServeError) -> Response<ObjectBody> {
-    let body = serde_json::json!({ "code": error.code(), "message": error.to_string() }).to_string();
+    let body = ErrorBody::new(error.code(), error.to_string()).to_json();
     let mut response = Response::new(ObjectBody::bytes(body));
     *response.status_mut() = error.status();
     response
