@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use http::{HeaderValue, Response, StatusCode};
+use kluis_core::ports::PortError;
 use kluis_embedded::{OutboxMessage, outbox::parse_message};
 use kluis_http::{ApiError, RouteTemplate, response};
 use serde::Serialize;
@@ -211,9 +212,10 @@ fn mail_page(mail: &Mail) -> Response<Bytes> {
     page(&mail.subject, &body)
 }
 
-fn failed(error: &std::io::Error) -> Response<Bytes> {
-    tracing::error!(%error, "the outbox cannot be read");
-    response::error(&ApiError::Internal)
+/// An outbox that cannot be read is a failing backend: answered (and
+/// logged, by kind) as the API answers one.
+fn failed(error: std::io::Error) -> Response<Bytes> {
+    response::error(&ApiError::Port(PortError::backend(error)))
 }
 
 /// Answers `/dev/mail`, `/dev/mail.json` and `/dev/mail/<id>`; `None` for
@@ -222,20 +224,20 @@ pub async fn serve(outbox: &Path, path: &str) -> Option<Response<Bytes>> {
     let (template, answer) = match path {
         "/dev/mail" | "/dev/mail/" => (
             "/dev/mail",
-            read(outbox).await.map_or_else(|e| failed(&e), |m| list_page(&m)),
+            read(outbox).await.map_or_else(failed, |m| list_page(&m)),
         ),
         "/dev/mail.json" => (
             "/dev/mail.json",
             read(outbox)
                 .await
-                .map_or_else(|e| failed(&e), |m| response::json(StatusCode::OK, &m)),
+                .map_or_else(failed, |m| response::json(StatusCode::OK, &m)),
         ),
         _ => {
             let id = path.strip_prefix("/dev/mail/")?;
             let answer = match one(outbox, id).await {
                 Ok(Some(mail)) => mail_page(&mail),
                 Ok(None) => response::error(&ApiError::NotFound),
-                Err(e) => failed(&e),
+                Err(e) => failed(e),
             };
             ("/dev/mail/{id}", answer)
         }

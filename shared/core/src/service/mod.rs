@@ -76,13 +76,15 @@ impl From<MailError> for ServiceError {
 }
 
 impl ServiceError {
-    /// The HTTP status: the domain error's 4xx, 503 for a backend that may
-    /// recover or contention, 500 for anything else (a bug).
+    /// The HTTP status: the domain error's 4xx, the port failure's own
+    /// ([`PortError::http_status`]: 503 for a backend that may recover), 503
+    /// for contention, 500 for anything else (a bug).
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Domain(error) => error.http_status(),
-            Self::Port(PortError::Backend(_)) | Self::Busy => 503,
-            Self::Port(_) | Self::Render(_) => 500,
+            Self::Port(error) => error.http_status(),
+            Self::Busy => 503,
+            Self::Render(_) => 500,
         }
     }
 
@@ -91,8 +93,8 @@ impl ServiceError {
         match self {
             Self::Domain(error) => error.code(),
             Self::Busy => "busy",
-            Self::Port(PortError::Backend(_)) => "backend_unavailable",
-            Self::Port(_) | Self::Render(_) => "internal",
+            Self::Port(error) => error.code(),
+            Self::Render(_) => "internal",
         }
     }
 
