@@ -25,6 +25,7 @@ pub mod error_body;
 pub mod file;
 pub mod ids;
 pub mod lifecycle;
+pub mod link;
 pub mod mail;
 pub mod policy;
 pub mod ports;
