@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 
-use kluis_core::envelope::AuthKey as WireAuthKey;
 use kluis_core::ids::FileId as WireFileId;
 use kluis_core::service::retrieval::{DownloadRecorded, PublicInfo, RecordDownload, Unlock, Unlocked};
 use kluis_core::transfer::Sender;
@@ -112,7 +111,7 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
     let keys = kluis_crypto::derive_password_keys(&password, info.salt.as_bytes(), kdf, &transfer)
         .map_err(|e| Error::Protocol(format!("the transfer's key parameters are refused: {e}")))?;
     drop(password);
-    let auth = WireAuthKey::from_bytes(*keys.auth.expose_secret());
+    let auth = keys.auth.clone();
     let unlock = Unlock {
         auth_key: auth.clone(),
     };

@@ -72,8 +72,13 @@ impl Default for Policy {
     }
 }
 
-// `Policy::validate`'s message names the number.
-const _: () = assert!(kluis_crypto::manifest::MAX_FILES == 100);
+// `Policy::validate`'s messages name the format's numbers.
+const _: () = assert!(
+    kluis_crypto::manifest::MAX_FILES == 100
+        && KdfParams::MINIMUM.m_kib == 65_536
+        && KdfParams::MINIMUM.t == 3
+        && KdfParams::MINIMUM.p == 1
+);
 
 /// A rate-limit or attempt counter the caller must increment, with its limit
 /// and the moment the store may forget it.
