@@ -250,7 +250,10 @@ async fn the_dev_mailbox_lists_a_sent_mail_and_shows_its_body_safely() {
         "{page}"
     );
     assert!(page.contains("<iframe sandbox=\"allow-popups allow-popups-to-escape-sandbox\""));
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{page}"
+    );
     assert!(!page.contains("<script>"));
     let policy = headers["content-security-policy"].to_str().expect("ascii");
     assert!(policy.contains("default-src 'none'") && !policy.contains("script-src"));
