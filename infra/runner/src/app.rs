@@ -147,8 +147,11 @@ impl Runner {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let path = request.uri().path();
+        // An over-long target is left to the pages' `Api`, which answers it
+        // with the JSON 414.
         if let Some(objects) = &self.objects
             && (path == OBJECTS_PATH || path.starts_with("/objects/"))
+            && kluis_http::check_target(request.uri()).is_ok()
         {
             let started = Instant::now();
             let method = request.method().clone();
