@@ -413,7 +413,7 @@ fn prepare(transfer: &str, message: &str) -> Prepared {
     };
     let auth_key = to_json(&AuthKey::from_bytes(*keys.auth.expose_secret()));
     Prepared {
-        file_id: FileId::from_bytes(*file.as_bytes()).to_string(),
+        file_id: FileId::from(file).to_string(),
         object,
         set_key,
         auth_key: auth_key.as_str().expect("base64url text").to_owned(),

@@ -95,7 +95,7 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
     let api = Api::new(&link.api)?;
     let token = Zeroizing::new(link.token.reveal());
     let wire_id = link.transfer;
-    let transfer = TransferId::from_bytes(*wire_id.as_bytes());
+    let transfer = TransferId::from(wire_id);
     let info: PublicInfo = api.get(&format!("/api/retrieve/{wire_id}"), &token)?;
 
     let password = match &options.password {
@@ -143,7 +143,7 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
 
     let mut received = Vec::with_capacity(manifest.files.len());
     for entry in &manifest.files {
-        let wire_file = WireFileId::from_bytes(*entry.id.as_bytes());
+        let wire_file = WireFileId::from(entry.id);
         let offered = unlocked
             .files
             .iter()

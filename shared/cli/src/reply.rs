@@ -121,7 +121,7 @@ pub fn reply(options: &ReplyOptions, ui: &Ui) -> Result<ReplyReport> {
         t: info.kdf.t,
         p: info.kdf.p,
     };
-    let original = TransferId::from_bytes(*answered.as_bytes());
+    let original = TransferId::from(answered);
     let keys = kluis_crypto::derive_password_keys(&options.password, info.salt.as_bytes(), kdf, &original)
         .map_err(|e| Error::Protocol(format!("the transfer's key parameters are refused: {e}")))?;
     let request = ReplyRequest {
