@@ -824,6 +824,10 @@ async fn retrieve_steps(api: &Harness, original: &Original) -> (String, (String,
     api.call("GET", info_t, &info, Auth::None, Body::None)
         .await
         .refused(401, "token_invalid", "no retrieval token");
+    let over_long = format!("/api/retrieve/{}", "a".repeat(kluis_http::MAX_TARGET_LEN));
+    api.call("GET", info_t, &over_long, Auth::None, Body::None)
+        .await
+        .refused(414, "uri_too_long", "a request target over 8 KiB");
     api.call(
         "GET",
         info_t,
