@@ -15,8 +15,8 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::stream::{MAX_CHUNKS, TAG_LEN, check_object_header};
-use crate::{CHUNK_SIZE, Error, FORMAT_VERSION, FileId, MAGIC, ManifestKey, Result, TransferId};
+use crate::stream::{MAX_FILE_LEN, TAG_LEN, check_object_header};
+use crate::{Error, FORMAT_VERSION, FileId, MAGIC, ManifestKey, Result, TransferId};
 
 /// Object-kind byte of a sealed manifest.
 pub const KIND_MANIFEST: u8 = b'M';
@@ -41,9 +41,6 @@ pub const MAX_FILES: usize = 100;
 pub const MAX_NAME_LEN: usize = 255;
 /// Longest media type in bytes.
 pub const MAX_MEDIA_TYPE_LEN: usize = 255;
-
-/// Largest plaintext size a file may have: [`MAX_CHUNKS`] full chunks.
-pub const MAX_FILE_LEN: u64 = MAX_CHUNKS * CHUNK_SIZE as u64;
 
 /// Decimal digits of `n`.
 const fn digits(mut n: u64) -> usize {
