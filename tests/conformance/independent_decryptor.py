@@ -45,8 +45,8 @@ FILE_HEADER_LEN = 14  # magic 5 + version 1 + kind 1 + nonce prefix 7
 MANIFEST_HEADER_LEN = 19  # magic 5 + version 1 + kind 1 + nonce 12
 MAX_CHUNKS = 2**32 - 1  # indices 0 .. 2**32 - 2
 MAX_PLAINTEXT = MAX_CHUNKS * CHUNK
-MAX_MANIFEST = CHUNK  # padded manifest plaintext
-MAX_MANIFEST_FILES = 10_000
+MAX_MANIFEST = 128 * 1024  # padded manifest plaintext
+MAX_MANIFEST_FILES = 100
 WRAPPED_KEY_LEN = 61
 ID_LEN = 16
 

@@ -85,6 +85,45 @@ mod tests {
         assert_eq!(answer.json["code"], "kdf_too_weak");
     }
 
+    /// Base64url of `n` zero bytes: a sealed manifest of that length to the
+    /// server, which never opens it.
+    fn zero_manifest(n: usize) -> serde_json::Value {
+        let full = n / 3 * 4;
+        let tail = match n % 3 {
+            0 => 0,
+            1 => 2,
+            _ => 3,
+        };
+        serde_json::json!("A".repeat(full + tail))
+    }
+
+    #[tokio::test]
+    async fn the_largest_sealed_manifest_is_stored_and_one_byte_more_is_malformed_json() {
+        let max = kluis_core::envelope::SealedManifest::MAX_LEN;
+        assert_eq!(max, 131_107, "docs/api.yaml names this number");
+        for (len, status, code) in [
+            (max + 1, StatusCode::BAD_REQUEST, Some("malformed_json")),
+            (max, StatusCode::OK, None),
+        ] {
+            let service = testing::service();
+            let (session, path) = uploaded(&service).await;
+            let mut body = serde_json::to_value(walk::key_request(&walk::RIGHT_KEY)).expect("json");
+            body["manifest"] = zero_manifest(len);
+            let answer = call(
+                &routes::<MemoryPorts>(&service),
+                Method::PUT,
+                &path,
+                Some(&session),
+                Some(body),
+            )
+            .await;
+            assert_eq!(answer.status, status, "{len}: {}", answer.json);
+            if let Some(code) = code {
+                assert_eq!(answer.json["code"], code);
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_wrapped_key_of_the_wrong_length_is_malformed_json() {
         let service = testing::service();

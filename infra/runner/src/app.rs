@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::{Request, Response, Uri};
 use http_body_util::{Either, Full};
 use hyper::body::Body;
+use kluis_core::link::LinkKind;
 use kluis_core::service::ServiceError;
 use kluis_core::service::expiry::ExpiryReport;
 use kluis_embedded::{DiskObjectStore, ObjectBody};
@@ -67,13 +68,9 @@ impl core::fmt::Debug for Runner {
 /// the pages of those folders (the id is the page's to read; the token is
 /// in the fragment, which never arrives here).
 fn page_path(path: &str) -> Option<&'static str> {
-    let (page, rest): (&'static str, &str) = if let Some(rest) = path.strip_prefix("/retrieve/") {
-        ("/retrieve/", rest)
-    } else if let Some(rest) = path.strip_prefix("/manage/") {
-        ("/manage/", rest)
-    } else {
-        return None;
-    };
+    let (page, rest) = [LinkKind::Retrieve, LinkKind::Manage]
+        .into_iter()
+        .find_map(|kind| Some((kind.segment(), path.strip_prefix(kind.segment())?)))?;
     let id_like = !rest.is_empty()
         && rest
             .bytes()
@@ -150,8 +147,11 @@ impl Runner {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let path = request.uri().path();
+        // An over-long target is left to the pages' `Api`, which answers it
+        // with the JSON 414.
         if let Some(objects) = &self.objects
             && (path == OBJECTS_PATH || path.starts_with("/objects/"))
+            && kluis_http::check_target(request.uri()).is_ok()
         {
             let started = Instant::now();
             let method = request.method().clone();

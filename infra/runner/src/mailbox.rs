@@ -6,9 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
+use askama::Template;
 use bytes::Bytes;
 use http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use http::{HeaderValue, Response, StatusCode};
+use kluis_core::ports::PortError;
 use kluis_embedded::{OutboxMessage, outbox::parse_message};
 use kluis_http::{ApiError, RouteTemplate, response};
 use serde::Serialize;
@@ -105,25 +107,17 @@ async fn one(folder: &Path, id: &str) -> std::io::Result<Option<Mail>> {
     }
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// A piece of a text body: plain text, or an `http(s)://` link to make
+/// clickable. The template escapes both.
+#[derive(Debug, PartialEq, Eq)]
+struct Piece<'a> {
+    text: &'a str,
+    link: bool,
 }
 
-/// Escaped text with its `http(s)://` links made clickable.
-fn linkify(text: &str) -> String {
-    let mut out = String::new();
+/// `text` cut into plain pieces and its `http(s)://` links.
+fn pieces(text: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = rest
         .find("http://")
@@ -131,30 +125,55 @@ fn linkify(text: &str) -> String {
         .chain(rest.find("https://"))
         .min()
     {
-        out.push_str(&escape(&rest[..start]));
-        let tail = &rest[start..];
+        let (before, tail) = rest.split_at(start);
         let end = tail
             .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\''))
             .unwrap_or(tail.len());
-        let url = escape(&tail[..end]);
-        out.push_str(&format!(
-            "<a href=\"{url}\" target=\"_blank\" rel=\"noopener noreferrer\">{url}</a>"
-        ));
+        out.push(Piece {
+            text: before,
+            link: false,
+        });
+        out.push(Piece {
+            text: &tail[..end],
+            link: true,
+        });
         rest = &tail[end..];
     }
-    out.push_str(&escape(rest));
+    out.push(Piece {
+        text: rest,
+        link: false,
+    });
+    out.retain(|piece| !piece.text.is_empty());
     out
 }
 
-fn page(title: &str, body: &str) -> Response<Bytes> {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
-         body{{font:15px system-ui,sans-serif;margin:2em;color:#222}}\
-         table{{border-collapse:collapse;width:100%}}td,th{{text-align:left;padding:.4em .6em;border-bottom:1px solid #ddd}}\
-         pre{{white-space:pre-wrap;background:#f6f6f6;padding:1em}}iframe{{width:100%;height:32em;border:1px solid #ccc}}\
-         </style></head><body>{body}</body></html>\n",
-        escape(title)
-    );
+/// The list of mails.
+#[derive(Template)]
+#[template(path = "mailbox/list.html")]
+struct ListPage<'a> {
+    mails: &'a [Mail],
+}
+
+/// One mail: its headers, its HTML in a sandboxed frame, its text.
+#[derive(Template)]
+#[template(path = "mailbox/mail.html")]
+struct MailPage<'a> {
+    mail: &'a Mail,
+    /// The HTML as the frame's document. `<base target>` opens links in a
+    /// new tab; the sandbox allows that (popups) and nothing else: no
+    /// script, no forms, no same origin.
+    html_document: Option<String>,
+    text: Option<Vec<Piece<'a>>>,
+}
+
+fn page(rendered: Result<String, askama::Error>) -> Response<Bytes> {
+    let html = match rendered {
+        Ok(html) => html,
+        Err(error) => {
+            tracing::error!(%error, "a mailbox page failed to render");
+            return response::error(&ApiError::Internal);
+        }
+    };
     let mut answer = Response::new(Bytes::from(html));
     let headers = answer.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -163,57 +182,25 @@ fn page(title: &str, body: &str) -> Response<Bytes> {
 }
 
 fn list_page(mails: &[Mail]) -> Response<Bytes> {
-    let mut rows = String::new();
-    for mail in mails {
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td><a href=\"/dev/mail/{}\">{}</a></td></tr>",
-            escape(&mail.date),
-            escape(&mail.to.join(", ")),
-            escape(&mail.id),
-            escape(if mail.subject.is_empty() {
-                "(no subject)"
-            } else {
-                &mail.subject
-            }),
-        ));
-    }
-    let body = format!(
-        "<h1>Dev mailbox</h1><p>{} mail(s) that would have been sent, newest first. Nothing is delivered.</p>\
-         <table><thead><tr><th>time</th><th>to</th><th>subject</th></tr></thead><tbody>{rows}</tbody></table>",
-        mails.len()
-    );
-    page("kluis dev mailbox", &body)
+    page(ListPage { mails }.render())
 }
 
 fn mail_page(mail: &Mail) -> Response<Bytes> {
-    let header = |name: &str, value: &str| format!("<tr><th>{name}</th><td>{}</td></tr>", escape(value));
-    let mut body = format!(
-        "<p><a href=\"/dev/mail\">← all mail</a></p><h1>{}</h1><table>{}{}{}{}</table>",
-        escape(&mail.subject),
-        header("From", &mail.from.join(", ")),
-        header("To", &mail.to.join(", ")),
-        header("Reply-To", &mail.reply_to.join(", ")),
-        header("Date", &mail.date),
-    );
-    if let Some(html) = &mail.html {
-        // `<base target>` opens links in a new tab; the sandbox allows that
-        // (popups) and nothing else: no script, no forms, no same origin.
-        let document = format!("<base target=\"_blank\">{html}");
-        body.push_str(&format!(
-            "<h2>HTML</h2><iframe sandbox=\"allow-popups allow-popups-to-escape-sandbox\" \
-             referrerpolicy=\"no-referrer\" srcdoc=\"{}\"></iframe>",
-            escape(&document)
-        ));
-    }
-    if let Some(text) = &mail.text {
-        body.push_str(&format!("<h2>Text</h2><pre>{}</pre>", linkify(text)));
-    }
-    page(&mail.subject, &body)
+    let view = MailPage {
+        mail,
+        html_document: mail
+            .html
+            .as_ref()
+            .map(|html| format!("<base target=\"_blank\">{html}")),
+        text: mail.text.as_deref().map(pieces),
+    };
+    page(view.render())
 }
 
-fn failed(error: &std::io::Error) -> Response<Bytes> {
-    tracing::error!(%error, "the outbox cannot be read");
-    response::error(&ApiError::Internal)
+/// An outbox that cannot be read is a failing backend: answered (and
+/// logged, by kind) as the API answers one.
+fn failed(error: std::io::Error) -> Response<Bytes> {
+    response::error(&ApiError::Port(PortError::backend(error)))
 }
 
 /// Answers `/dev/mail`, `/dev/mail.json` and `/dev/mail/<id>`; `None` for
@@ -222,20 +209,20 @@ pub async fn serve(outbox: &Path, path: &str) -> Option<Response<Bytes>> {
     let (template, answer) = match path {
         "/dev/mail" | "/dev/mail/" => (
             "/dev/mail",
-            read(outbox).await.map_or_else(|e| failed(&e), |m| list_page(&m)),
+            read(outbox).await.map_or_else(failed, |m| list_page(&m)),
         ),
         "/dev/mail.json" => (
             "/dev/mail.json",
             read(outbox)
                 .await
-                .map_or_else(|e| failed(&e), |m| response::json(StatusCode::OK, &m)),
+                .map_or_else(failed, |m| response::json(StatusCode::OK, &m)),
         ),
         _ => {
             let id = path.strip_prefix("/dev/mail/")?;
             let answer = match one(outbox, id).await {
                 Ok(Some(mail)) => mail_page(&mail),
                 Ok(None) => response::error(&ApiError::NotFound),
-                Err(e) => failed(&e),
+                Err(e) => failed(e),
             };
             ("/dev/mail/{id}", answer)
         }
@@ -249,21 +236,72 @@ pub async fn serve(outbox: &Path, path: &str) -> Option<Response<Bytes>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn escaping_covers_markup_and_attributes() {
-        assert_eq!(
-            escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
+    fn mail(text: &str, html: &str) -> Mail {
+        Mail {
+            id: "1-a".into(),
+            date: "today".into(),
+            from: vec!["noreply@example.nl".into()],
+            to: vec!["a@example.nl".into()],
+            reply_to: vec![],
+            subject: "<b>Files</b> & more".into(),
+            text: Some(text.into()),
+            html: Some(html.into()),
+        }
     }
 
     #[test]
-    fn links_in_text_become_anchors_and_the_rest_is_escaped() {
-        let html = linkify("open http://127.0.0.1:8080/r/abc#k=1 <now>");
+    fn links_in_text_become_anchors_and_everything_is_escaped() {
         assert_eq!(
-            html,
-            "open <a href=\"http://127.0.0.1:8080/r/abc#k=1\" target=\"_blank\" rel=\"noopener noreferrer\">\
-             http://127.0.0.1:8080/r/abc#k=1</a> &lt;now&gt;"
+            pieces("open http://127.0.0.1:8080/r/abc#k=1 <now>"),
+            vec![
+                Piece {
+                    text: "open ",
+                    link: false
+                },
+                Piece {
+                    text: "http://127.0.0.1:8080/r/abc#k=1",
+                    link: true
+                },
+                Piece {
+                    text: " <now>",
+                    link: false
+                },
+            ]
+        );
+        let one = mail(
+            "open http://127.0.0.1:8080/r/abc#k=1&x=\"2\" <now>",
+            "<p onclick=\"x\">'hi'</p>",
+        );
+        let page = MailPage {
+            mail: &one,
+            html_document: one.html.as_ref().map(|h| format!("<base target=\"_blank\">{h}")),
+            text: one.text.as_deref().map(pieces),
+        }
+        .render()
+        .expect("renders");
+        // askama escapes with numeric references: &#38; &#60; &#62; &#34; &#39;.
+        assert!(
+            page.contains("open <a href=\"http://127.0.0.1:8080/r/abc#k=1&#38;x=\" target=\"_blank\""),
+            "{page}"
+        );
+        assert!(page.contains("&#60;now&#62;"), "{page}");
+        assert!(
+            page.contains("<h1>&#60;b&#62;Files&#60;/b&#62; &#38; more</h1>"),
+            "{page}"
+        );
+        assert!(!page.contains("<p onclick"), "{page}");
+        assert!(
+            page.contains("srcdoc=\"&#60;base target=&#34;_blank&#34;&#62;&#60;p onclick"),
+            "{page}"
+        );
+        let list = ListPage {
+            mails: std::slice::from_ref(&one),
+        }
+        .render()
+        .expect("renders");
+        assert!(
+            list.contains("<a href=\"/dev/mail/1-a\">&#60;b&#62;Files"),
+            "{list}"
         );
     }
 

@@ -430,7 +430,7 @@ fn prepare(transfer: &str, message: &str) -> Prepared {
     let salt = kluis_crypto::generate_salt().expect("randomness");
     let kdf = kluis_crypto::KdfParams::DEFAULT;
     let keys = kluis_crypto::derive_password_keys(PASSWORD, &salt, kdf, &t).expect("the password keys");
-    let manifest = kluis_crypto::Manifest {
+    let mut manifest = kluis_crypto::Manifest {
         message: message.to_owned(),
         files: vec![kluis_crypto::FileEntry {
             id: file,
@@ -440,7 +440,12 @@ fn prepare(transfer: &str, message: &str) -> Prepared {
             sha256: Sha256::digest(&plaintext).into(),
         }],
     };
+    // The message fills the manifest to the format's maximum, so every step
+    // that stores or hands back the sealed manifest carries the largest one.
+    let fill = kluis_crypto::manifest::MAX_MANIFEST_LEN - kluis_crypto::manifest::to_json(&manifest).len();
+    manifest.message.push_str(&".".repeat(fill));
     let sealed = manifest.seal(&content.manifest_key(&t), &t).expect("sealed");
+    assert_eq!(sealed.len(), kluis_crypto::manifest::MAX_SEALED_MANIFEST_LEN);
     let set_key = SetKey {
         wrapped_key: WrappedKey::from_bytes(
             kluis_crypto::wrap::wrap(&keys.kek, &content, &t).expect("wrapped"),
@@ -456,7 +461,7 @@ fn prepare(transfer: &str, message: &str) -> Prepared {
     };
     let auth_key = to_json(&AuthKey::from_bytes(*keys.auth.expose_secret()));
     Prepared {
-        file_id: FileId::from_bytes(*file.as_bytes()).to_string(),
+        file_id: FileId::from(file).to_string(),
         object,
         set_key,
         auth_key: auth_key.as_str().expect("base64url text").to_owned(),
@@ -958,6 +963,18 @@ async fn wizard(api: &Harness, sessions: &Sessions) -> Original {
     api.call("POST", send_t, &send, session(), Body::Json(Value::Null))
         .await
         .refused(409, "invalid_transition", "sending a draft");
+    // One byte over the largest sealed manifest: base64url of 131 108 zero
+    // bytes is 174 811 `A`s (the schema's maxLength is 174 810, so the
+    // request is one the spec itself refuses).
+    let mut too_long = to_json(&prepared.set_key);
+    too_long["manifest"] = json!("A".repeat(174_811));
+    api.call("PUT", key_t, &key, session(), Body::BadJson(too_long))
+        .await
+        .refused(
+            400,
+            "malformed_json",
+            "a sealed manifest one byte over the maximum",
+        );
     let mut weak = prepared.set_key.clone();
     weak.kdf.m_kib = 1024;
     api.call("PUT", key_t, &key, session(), Body::Json(to_json(&weak)))
@@ -1058,6 +1075,10 @@ async fn retrieve_steps(api: &Harness, original: &Original) -> (String, (String,
     api.call("GET", info_t, &info, Auth::None, Body::None)
         .await
         .refused(401, "token_invalid", "no retrieval token");
+    let over_long = format!("/api/retrieve/{}", "a".repeat(kluis_http::MAX_TARGET_LEN));
+    api.call("GET", info_t, &over_long, Auth::None, Body::None)
+        .await
+        .refused(414, "uri_too_long", "a request target over 8 KiB");
     api.call(
         "GET",
         info_t,

@@ -250,13 +250,25 @@ async fn the_dev_mailbox_lists_a_sent_mail_and_shows_its_body_safely() {
         "{page}"
     );
     assert!(page.contains("<iframe sandbox=\"allow-popups allow-popups-to-escape-sandbox\""));
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{page}"
+    );
     assert!(!page.contains("<script>"));
     let policy = headers["content-security-policy"].to_str().expect("ascii");
     assert!(policy.contains("default-src 'none'") && !policy.contains("script-src"));
 
     let (status, _, _) = get(format!("{}/dev/mail/..%2fsigning", r.base)).await;
     assert_eq!(status, 404);
+
+    // An over-long target gets the JSON 414 on every path the runner serves.
+    for path in ["/objects/", "/dev/mail/", "/retrieve/", "/api/"] {
+        let long = format!("{}{path}{}", r.base, "a".repeat(kluis_http::MAX_TARGET_LEN));
+        let (status, headers, body) = get(long).await;
+        assert_eq!(status, 414, "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert!(body.contains("\"uri_too_long\""), "{path}: {body}");
+    }
     r.stop().await;
 }
 

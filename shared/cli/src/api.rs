@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use kluis_core::error_body::ErrorBody;
 use kluis_core::service::SignedRequest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -30,13 +31,6 @@ impl std::fmt::Debug for Api {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Api").field("base", &self.base).finish()
     }
-}
-
-/// The error body every API refusal carries.
-#[derive(serde::Deserialize)]
-struct ErrorBody {
-    code: String,
-    message: String,
 }
 
 impl Api {
@@ -221,7 +215,7 @@ fn refusal(answer: &mut ureq::http::Response<ureq::Body>) -> Error {
         .read_to_vec()
         .unwrap_or_default();
     match serde_json::from_slice::<ErrorBody>(&body) {
-        Ok(ErrorBody { code, message }) => Error::Api {
+        Ok(ErrorBody { code, message, .. }) => Error::Api {
             status,
             code,
             message,

@@ -1,41 +1,14 @@
 //! Retrieval and manage links: the API base, the transfer id and the bearer
-//! token a link carries.
-//!
-//! Two spellings exist: `{base}/retrieve/{id}#{token}` (the current one) and
-//! the older `{base}/retrieve/#t={id}&k={token}`, still in mails sent before
-//! the change; both are accepted, for `/manage/` links too. The API base is
-//! everything before the `/retrieve/` (or `/manage/`) segment, which is the
-//! link's origin for a base URL without a path.
+//! token a link carries. The spelling (and the older one still accepted)
+//! is `kluis_core::link`'s, the one module that builds and parses links;
+//! here a refusal becomes a usage error. The API base is everything before
+//! the `/retrieve/` (or `/manage/`) segment, which is the link's origin for
+//! a base URL without a path.
 
-use kluis_core::error::Field;
 use kluis_core::ids::{Token, TransferId};
+pub use kluis_core::link::LinkKind;
 
 use crate::error::{Error, Result};
-
-/// Which page a link opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkKind {
-    /// A recipient's retrieval link (retrieval token).
-    Retrieve,
-    /// The sender's manage link (manage token).
-    Manage,
-}
-
-impl LinkKind {
-    fn segment(self) -> &'static str {
-        match self {
-            Self::Retrieve => "/retrieve/",
-            Self::Manage => "/manage/",
-        }
-    }
-
-    fn field(self) -> Field {
-        match self {
-            Self::Retrieve => Field::RetrievalToken,
-            Self::Manage => Field::ManageToken,
-        }
-    }
-}
 
 /// A parsed link. `Debug` does not show the token.
 #[derive(Debug, Clone)]
@@ -50,56 +23,13 @@ pub struct Link {
 
 /// Parses a link of `kind` in either spelling.
 pub fn parse(text: &str, kind: LinkKind) -> Result<Link> {
-    let text = text.trim();
-    let bad = |why: &str| Error::Usage(format!("not a kluis {} link: {why}", kind_name(kind)));
-    if !(text.starts_with("https://") || text.starts_with("http://")) {
-        return Err(bad("it must start with https://"));
-    }
-    let (before, fragment) = text
-        .split_once('#')
-        .ok_or_else(|| bad("the part after '#' is missing"))?;
-    let at = before
-        .rfind(kind.segment())
-        .ok_or_else(|| bad(&format!("no {} in it", kind.segment())))?;
-    let api = &before[..at];
-    let path_id = &before[at + kind.segment().len()..];
-    let (id_text, token_text) = if path_id.is_empty() {
-        // Older form: `#t={id}&k={token}`, members in any order.
-        let mut id = None;
-        let mut token = None;
-        for pair in fragment.split('&') {
-            match pair.split_once('=') {
-                Some(("t", value)) => id = Some(value),
-                Some(("k", value)) => token = Some(value),
-                _ => return Err(bad("unexpected text after '#'")),
-            }
-        }
-        (
-            id.ok_or_else(|| bad("no transfer id"))?,
-            token.ok_or_else(|| bad("no token"))?,
-        )
-    } else {
-        (path_id.trim_end_matches('/'), fragment)
-    };
-    let transfer = id_text
-        .parse::<TransferId>()
-        .map_err(|_| bad("the transfer id is malformed"))?;
-    let token = Token::parse(token_text, kind.field()).map_err(|_| bad("the token is malformed"))?;
-    if api.len() <= "https://".len() || api.contains(['?', ' ']) {
-        return Err(bad("no server address before the path"));
-    }
+    let link = kluis_core::link::parse(text, kind)
+        .map_err(|why| Error::Usage(format!("not a kluis {} link: {why}", kind.name())))?;
     Ok(Link {
-        api: api.to_owned(),
-        transfer,
-        token,
+        api: link.base,
+        transfer: link.transfer,
+        token: link.token,
     })
-}
-
-fn kind_name(kind: LinkKind) -> &'static str {
-    match kind {
-        LinkKind::Retrieve => "retrieval",
-        LinkKind::Manage => "manage",
-    }
 }
 
 #[cfg(test)]

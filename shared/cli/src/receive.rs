@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 
-use kluis_core::envelope::AuthKey as WireAuthKey;
 use kluis_core::ids::FileId as WireFileId;
 use kluis_core::service::retrieval::{DownloadRecorded, PublicInfo, RecordDownload, Unlock, Unlocked};
 use kluis_core::transfer::Sender;
@@ -96,7 +95,7 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
     let api = Api::new(&link.api)?;
     let token = Zeroizing::new(link.token.reveal());
     let wire_id = link.transfer;
-    let transfer = TransferId::from_bytes(*wire_id.as_bytes());
+    let transfer = TransferId::from(wire_id);
     let info: PublicInfo = api.get(&format!("/api/retrieve/{wire_id}"), &token)?;
 
     let password = match &options.password {
@@ -112,7 +111,7 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
     let keys = kluis_crypto::derive_password_keys(&password, info.salt.as_bytes(), kdf, &transfer)
         .map_err(|e| Error::Protocol(format!("the transfer's key parameters are refused: {e}")))?;
     drop(password);
-    let auth = WireAuthKey::from_bytes(*keys.auth.expose_secret());
+    let auth = keys.auth.clone();
     let unlock = Unlock {
         auth_key: auth.clone(),
     };
@@ -144,7 +143,7 @@ pub fn receive(options: &ReceiveOptions, ui: &Ui) -> Result<ReceiveReport> {
 
     let mut received = Vec::with_capacity(manifest.files.len());
     for entry in &manifest.files {
-        let wire_file = WireFileId::from_bytes(*entry.id.as_bytes());
+        let wire_file = WireFileId::from(entry.id);
         let offered = unlocked
             .files
             .iter()

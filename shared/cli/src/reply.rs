@@ -8,7 +8,6 @@
 //! answers (with its own salt and content key), since both sides know it
 //! already and no new password has to be passed.
 
-use kluis_core::envelope::AuthKey as WireAuthKey;
 use kluis_core::error::Field;
 use kluis_core::ids::TransferId as WireTransferId;
 use kluis_core::service::reply::{Reply, ReplyStarted};
@@ -122,13 +121,13 @@ pub fn reply(options: &ReplyOptions, ui: &Ui) -> Result<ReplyReport> {
         t: info.kdf.t,
         p: info.kdf.p,
     };
-    let original = TransferId::from_bytes(*answered.as_bytes());
+    let original = TransferId::from(answered);
     let keys = kluis_crypto::derive_password_keys(&options.password, info.salt.as_bytes(), kdf, &original)
         .map_err(|e| Error::Protocol(format!("the transfer's key parameters are refused: {e}")))?;
     let request = ReplyRequest {
         reply: Reply {
             request_id: random_request_id()?,
-            auth_key: WireAuthKey::from_bytes(*keys.auth.expose_secret()),
+            auth_key: keys.auth.clone(),
             name,
             phone,
             language: options.language,

@@ -285,7 +285,7 @@ pub(crate) fn fill_and_send(
     tuning: &Tuning,
     ui: &Ui,
 ) -> Result<Sent> {
-    let transfer = TransferId::from_bytes(*wire_id.as_bytes());
+    let transfer = TransferId::from(wire_id);
     let content = ContentKey::generate()?;
     let mut entries = Vec::with_capacity(files.len());
     for file in files {
@@ -315,7 +315,7 @@ fn upload_one(
     let ciphertext_bytes = kluis_crypto::ciphertext_len(file.size)
         .ok_or_else(|| Error::Usage(format!("{} is too large", file.path.display())))?;
     let add = AddFile {
-        file_id: WireFileId::from_bytes(*id.as_bytes()),
+        file_id: WireFileId::from(id),
         ciphertext_bytes,
     };
     let upload: FileUpload = api.post(&format!("/api/transfers/{wire_id}/files"), Some(session), &add)?;

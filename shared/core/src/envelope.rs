@@ -7,8 +7,6 @@
 //! auth key with the auth hash in constant time.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use crate::error::{DomainError, Field};
 use crate::ids::decode_fixed;
@@ -70,34 +68,22 @@ opaque_bytes!(
     kluis_crypto::AuthKey::LEN,
     Field::AuthKey
 );
-opaque_bytes!(
-    /// The auth key a client derived from the password and presents to unlock.
-    /// Never stored: only its hash is.
-    AuthKey,
-    kluis_crypto::AuthKey::LEN,
-    Field::AuthKey
-);
+/// The auth key a client derived from the password and presents to unlock:
+/// the format's own type (32 bytes, zeroized on drop, never printed,
+/// compared in constant time, base64url in JSON). Never stored: only its
+/// hash is.
+pub use kluis_crypto::AuthKey;
 
 impl AuthHash {
+    /// The auth hash of `key` (what the password step stores), as the
+    /// format defines it (`kluis_crypto::auth_hash`).
+    pub fn of(key: &AuthKey) -> Self {
+        Self(kluis_crypto::auth_hash(key))
+    }
+
     /// Whether `key` hashes to this auth hash, in constant time.
     pub fn verifies(&self, key: &AuthKey) -> bool {
-        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-        bool::from(self.0.ct_eq(&digest))
-    }
-}
-
-impl Drop for AuthKey {
-    /// The auth key opens the transfer's key material to whoever holds it:
-    /// it does not outlive its use in memory.
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl AuthKey {
-    /// The auth hash of this key (what the password step stores).
-    pub fn hash(&self) -> AuthHash {
-        AuthHash(Sha256::digest(self.0).into())
+        kluis_crypto::verify_auth(&self.0, key.expose_secret())
     }
 }
 
@@ -121,9 +107,9 @@ pub struct KeyEnvelope {
 pub struct SealedManifest(Vec<u8>);
 
 impl SealedManifest {
-    /// Largest manifest accepted: room for hundreds of file entries and a
-    /// long message, yet small enough to sit in one DynamoDB item (400 KB).
-    pub const MAX_LEN: usize = 128 * 1024;
+    /// Largest manifest accepted: the format's largest sealed manifest
+    /// (`kluis-crypto` sizes it to sit in one DynamoDB item, 400 KB).
+    pub const MAX_LEN: usize = kluis_crypto::manifest::MAX_SEALED_MANIFEST_LEN;
 
     /// Wraps manifest bytes, refusing empty or oversized ones.
     pub fn new(bytes: Vec<u8>) -> Result<Self, DomainError> {
@@ -190,7 +176,7 @@ mod tests {
     #[test]
     fn auth_hash_verifies_only_the_key_it_was_made_from() {
         let key = AuthKey::from_bytes([3; 32]);
-        let hash = key.hash();
+        let hash = AuthHash::of(&key);
         assert!(hash.verifies(&key));
         assert!(!hash.verifies(&AuthKey::from_bytes([4; 32])));
     }
@@ -265,7 +251,7 @@ mod tests {
             wrapped_key: WrappedKey::from_bytes([5; 61]),
             salt: Salt::from_bytes([6; 16]),
             kdf: KdfParams::MINIMUM,
-            auth_hash: AuthKey::from_bytes([7; 32]).hash(),
+            auth_hash: AuthHash::of(&AuthKey::from_bytes([7; 32])),
         };
         let json = serde_json::to_string(&envelope).expect("serializable");
         let back: KeyEnvelope = serde_json::from_str(&json).expect("round trip");

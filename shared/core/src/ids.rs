@@ -35,25 +35,33 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Bytes of every id: the format's transfer and file id length, used for
+/// the domain's other ids too.
+const ID_LEN: usize = kluis_crypto::TransferId::LEN;
+const _: () = assert!(
+    kluis_crypto::FileId::LEN == ID_LEN
+        && kluis_crypto::FileId::TEXT_LEN == kluis_crypto::TransferId::TEXT_LEN
+);
+
 /// Declares a public 16-byte identifier with base64url text form and serde as text.
 macro_rules! random_id {
     ($(#[$meta:meta])* $name:ident, $field:expr) => {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name([u8; 16]);
+        pub struct $name([u8; ID_LEN]);
 
         impl $name {
             /// Length of the text form: 16 bytes in unpadded base64url.
-            pub const TEXT_LEN: usize = 22;
+            pub const TEXT_LEN: usize = kluis_crypto::TransferId::TEXT_LEN;
 
             /// Wraps 16 random bytes (from the [`crate::ports::RandomSource`] port).
-            pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+            pub const fn from_bytes(bytes: [u8; ID_LEN]) -> Self {
                 Self(bytes)
             }
 
             /// The raw bytes, e.g. for associated data in the crypto format.
-            pub const fn as_bytes(&self) -> &[u8; 16] {
+            pub const fn as_bytes(&self) -> &[u8; ID_LEN] {
                 &self.0
             }
         }
@@ -73,7 +81,7 @@ macro_rules! random_id {
         impl FromStr for $name {
             type Err = DomainError;
             fn from_str(text: &str) -> Result<Self, DomainError> {
-                decode_fixed::<16>(text, $field).map(Self)
+                decode_fixed::<ID_LEN>(text, $field).map(Self)
             }
         }
 
@@ -120,6 +128,29 @@ random_id!(
     RequestId,
     Field::RequestId
 );
+
+/// The format's transfer and file ids are the same 16 bytes as the
+/// domain's; the domain's own types carry what the format crate has no
+/// business knowing (which request field a malformed id was in, serde as
+/// text), so the two convert without a byte copy at every call site.
+macro_rules! format_id {
+    ($name:ident) => {
+        impl From<kluis_crypto::$name> for $name {
+            fn from(id: kluis_crypto::$name) -> Self {
+                Self(*id.as_bytes())
+            }
+        }
+
+        impl From<$name> for kluis_crypto::$name {
+            fn from(id: $name) -> Self {
+                Self::from_bytes(id.0)
+            }
+        }
+    };
+}
+
+format_id!(TransferId);
+format_id!(FileId);
 
 /// A 32-byte bearer secret: a recipient's retrieval token, the sender's
 /// manage token, or a sender session token.

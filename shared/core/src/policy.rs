@@ -19,7 +19,9 @@ pub struct Policy {
     pub internal_domains: Vec<String>,
     /// Most recipients per transfer.
     pub max_recipients: usize,
-    /// Most files per transfer.
+    /// Most files per transfer; at most the format's
+    /// [`kluis_crypto::manifest::MAX_FILES`] (100), so a manifest listing
+    /// them always fits the format's largest manifest.
     pub max_files: usize,
     /// Most ciphertext bytes per transfer, all files together.
     pub max_transfer_bytes: u64,
@@ -155,6 +157,14 @@ impl Default for Policy {
     }
 }
 
+// `Policy::validate`'s messages name the format's numbers.
+const _: () = assert!(
+    kluis_crypto::manifest::MAX_FILES == 100
+        && KdfParams::MINIMUM.m_kib == 65_536
+        && KdfParams::MINIMUM.t == 3
+        && KdfParams::MINIMUM.p == 1
+);
+
 /// A rate-limit or attempt counter the caller must increment, with its limit
 /// and the moment the store may forget it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +191,11 @@ impl Policy {
         }
         if self.max_recipients == 0 || self.max_files == 0 || self.max_transfer_bytes == 0 {
             return invalid("max_recipients, max_files and max_transfer_bytes must be at least 1");
+        }
+        if self.max_files > kluis_crypto::manifest::MAX_FILES {
+            // The sealed manifest lists every file; more than the format's
+            // maximum could not be sealed, whatever their names.
+            return invalid("max_files must be at most 100, the most files a manifest may list");
         }
         if self.default_retention_days == 0 || self.default_retention_days > self.max_retention_days {
             return invalid("default_retention_days must be between 1 and max_retention_days");
@@ -518,6 +533,23 @@ pub(crate) mod tests {
         );
         assert_eq!(public["own_password"]["min_length"], 12);
         assert_eq!(public["internal_domains"][1], "*.gemeente.example");
+    }
+
+    #[test]
+    fn a_policy_allowing_more_files_than_a_manifest_can_list_is_invalid() {
+        let most = Policy {
+            max_files: kluis_crypto::manifest::MAX_FILES,
+            ..policy()
+        };
+        assert_eq!(most.validate(), Ok(()));
+        let one_more = Policy {
+            max_files: kluis_crypto::manifest::MAX_FILES + 1,
+            ..policy()
+        };
+        assert!(matches!(
+            one_more.validate(),
+            Err(DomainError::InvalidPolicy { .. })
+        ));
     }
 
     #[test]

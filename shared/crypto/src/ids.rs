@@ -20,6 +20,8 @@ macro_rules! id_type {
         impl $name {
             /// Length in bytes.
             pub const LEN: usize = 16;
+            /// Length of the text form in characters.
+            pub const TEXT_LEN: usize = 22;
 
             /// A new random identifier.
             pub fn random() -> Result<Self> {
@@ -41,7 +43,7 @@ macro_rules! id_type {
                 let mut out = [0u8; 16];
                 // A 16-byte value is always 22 characters; checking first keeps
                 // the decoder from ever writing past `out`.
-                if text.len() != 22 {
+                if text.len() != Self::TEXT_LEN {
                     return Err(Error::InvalidEncoding($what));
                 }
                 match URL_SAFE_NO_PAD.decode_slice(text, &mut out) {

@@ -5,10 +5,13 @@
 //! the file id for file keys) as info, so no key is ever used for two
 //! purposes or in two transfers (`docs/format.md`, "Key schedule").
 
+use alloc::string::String;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::{Error, FileId, Result, TransferId};
 
@@ -32,7 +35,7 @@ macro_rules! key_type {
             pub const LEN: usize = 32;
 
             /// Wraps raw key bytes (e.g. from a known-answer vector).
-            pub fn from_bytes(bytes: [u8; 32]) -> Self {
+            pub const fn from_bytes(bytes: [u8; 32]) -> Self {
                 Self(bytes)
             }
 
@@ -80,6 +83,59 @@ key_type!(
     /// server keeps only [`auth_hash`] of it.
     AuthKey
 );
+
+impl AuthKey {
+    /// Length of the text form a client sends: unpadded base64url, 43
+    /// characters.
+    pub const TEXT_LEN: usize = 43;
+
+    /// Parses the text form: exactly 43 characters of unpadded base64url
+    /// whose unused trailing bits are zero (one spelling per key).
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut out = [0u8; 32];
+        // The length is checked first, so the decoder never writes past `out`
+        // and a huge input costs nothing.
+        if text.len() != Self::TEXT_LEN {
+            return Err(Error::InvalidEncoding("auth key"));
+        }
+        match URL_SAFE_NO_PAD.decode_slice(text, &mut out) {
+            Ok(32) => Ok(Self(out)),
+            _ => {
+                out.zeroize();
+                Err(Error::InvalidEncoding("auth key"))
+            }
+        }
+    }
+
+    /// The text form (unpadded base64url), zeroized when dropped.
+    pub fn to_text(&self) -> Zeroizing<String> {
+        Zeroizing::new(URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+/// Compared in constant time: the auth key is what a password unlocks.
+impl PartialEq for AuthKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for AuthKey {}
+
+/// The auth key is the one key that travels (a client presents it to
+/// unlock): in JSON it is its text form.
+impl serde::Serialize for AuthKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> core::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_text())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AuthKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        let text = Zeroizing::new(String::deserialize(deserializer)?);
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
 
 /// HKDF-SHA256 expand of `ikm` with the transfer id as salt to one 32-byte key.
 pub(crate) fn derive(ikm: &[u8], transfer: &TransferId, label: &[u8], extra: &[u8]) -> [u8; 32] {
@@ -164,6 +220,26 @@ mod tests {
         assert!(!verify_auth(&stored, &[6; 32]));
         assert!(!verify_auth(&stored, &[5; 31]));
         assert!(!verify_auth(&stored, &[]));
+    }
+
+    #[test]
+    fn the_auth_key_travels_as_canonical_base64url() {
+        let key = AuthKey::from_bytes([0xfb; 32]);
+        let json = serde_json::to_string(&key).unwrap();
+        assert_eq!(json.len(), AuthKey::TEXT_LEN + 2);
+        let back: AuthKey = serde_json::from_str(&json).unwrap();
+        assert!(back == key);
+        let text = key.to_text();
+        // Not 43 characters, not base64url, or nonzero trailing bits.
+        let mut last_bit = text.to_string();
+        last_bit.replace_range(42.., "9");
+        for bad in [&text[1..], "!".repeat(43).as_str(), &last_bit] {
+            assert_eq!(
+                AuthKey::parse(bad).unwrap_err(),
+                Error::InvalidEncoding("auth key"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -15,23 +15,72 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::stream::check_object_header;
+use crate::stream::{MAX_FILE_LEN, TAG_LEN, check_object_header};
 use crate::{Error, FORMAT_VERSION, FileId, MAGIC, ManifestKey, Result, TransferId};
 
 /// Object-kind byte of a sealed manifest.
 pub const KIND_MANIFEST: u8 = b'M';
 /// Bytes before the ciphertext: magic, version, kind, nonce.
 pub const MANIFEST_HEADER_LEN: usize = 5 + 1 + 1 + 12;
-/// Largest manifest plaintext (after padding) the format allows: 1 MiB.
-pub const MAX_MANIFEST_LEN: usize = 1 << 20;
+/// Largest manifest plaintext (after padding) the format allows: 128 KiB.
+/// A sealed manifest travels base64url-encoded inside the API's JSON and is
+/// stored in the transfer's record, which must fit one DynamoDB item
+/// (400 KB) beside everything else the record holds.
+pub const MAX_MANIFEST_LEN: usize = 128 * 1024;
 /// The plaintext is padded to a multiple of this many bytes.
 pub const PADDING_BLOCK: usize = 256;
-/// Most files one transfer may list.
-pub const MAX_FILES: usize = 10_000;
+/// Longest sealed manifest: header, [`MAX_MANIFEST_LEN`] and the tag. The
+/// API's cap on `SealedManifest` is this number (`docs/api.yaml`).
+pub const MAX_SEALED_MANIFEST_LEN: usize = MANIFEST_HEADER_LEN + MAX_MANIFEST_LEN + TAG_LEN;
+/// Most files one transfer may list: this many entries of the greatest
+/// length ([`MAX_ENTRY_JSON_LEN`]) fit in [`MAX_MANIFEST_LEN`] with at least
+/// [`MIN_MESSAGE_ROOM`] bytes left for the message (checked at compile
+/// time below). An operator's policy may allow fewer, never more.
+pub const MAX_FILES: usize = 100;
 /// Longest file name in UTF-8 bytes.
 pub const MAX_NAME_LEN: usize = 255;
 /// Longest media type in bytes.
 pub const MAX_MEDIA_TYPE_LEN: usize = 255;
+
+/// Decimal digits of `n`.
+const fn digits(mut n: u64) -> usize {
+    let mut count = 1;
+    while n >= 10 {
+        n /= 10;
+        count += 1;
+    }
+    count
+}
+
+/// Longest JSON of one file entry as [`Manifest::seal`] writes it (compact,
+/// members in order): a name and a type of the greatest length made of
+/// characters JSON escapes in two bytes (`"`; control characters are not
+/// allowed at all), and the largest size.
+pub const MAX_ENTRY_JSON_LEN: usize = r#"{"id":""#.len()
+    + FileId::TEXT_LEN
+    + r#"","name":""#.len()
+    + 2 * MAX_NAME_LEN
+    + r#"","size":"#.len()
+    + digits(MAX_FILE_LEN)
+    + r#","type":""#.len()
+    + 2 * MAX_MEDIA_TYPE_LEN
+    + r#"","sha256":""#.len()
+    + 64
+    + r#""}"#.len();
+
+/// The JSON of a manifest with no message and no files.
+const EMPTY_JSON_LEN: usize = r#"{"message":"","files":[]}"#.len();
+
+/// Bytes of JSON (the message's text, escaped) that always remain for the
+/// message when the manifest lists [`MAX_FILES`] entries of the greatest
+/// length: 13 848.
+pub const MIN_MESSAGE_ROOM: usize =
+    MAX_MANIFEST_LEN - EMPTY_JSON_LEN - MAX_FILES * MAX_ENTRY_JSON_LEN - (MAX_FILES - 1);
+
+// The limits fit together: the most files of the greatest length, commas
+// between them, and some room for a message fit in the largest manifest.
+const _: () =
+    assert!(EMPTY_JSON_LEN + MAX_FILES * MAX_ENTRY_JSON_LEN + (MAX_FILES - 1) + 8 * 1024 <= MAX_MANIFEST_LEN);
 
 /// The contents of a transfer. Its `Debug` prints no message and no file
 /// name: they are the plaintext metadata the format exists to hide.
@@ -178,7 +227,7 @@ impl Manifest {
         // of the format can parse without a length field.
         plaintext.resize(padded, b' ');
 
-        let mut out = Vec::with_capacity(MANIFEST_HEADER_LEN + padded + 16);
+        let mut out = Vec::with_capacity(MANIFEST_HEADER_LEN + padded + TAG_LEN);
         out.extend_from_slice(&MAGIC);
         out.push(FORMAT_VERSION);
         out.push(KIND_MANIFEST);
@@ -198,8 +247,8 @@ impl Manifest {
 
     /// Opens and validates a sealed manifest of `transfer`.
     pub fn open(sealed: &[u8], key: &ManifestKey, transfer: &TransferId) -> Result<Self> {
-        check_object_header(sealed, MANIFEST_HEADER_LEN + 16, KIND_MANIFEST)?;
-        if sealed.len() > MANIFEST_HEADER_LEN + MAX_MANIFEST_LEN + 16 {
+        check_object_header(sealed, MANIFEST_HEADER_LEN + TAG_LEN, KIND_MANIFEST)?;
+        if sealed.len() > MAX_SEALED_MANIFEST_LEN {
             return Err(Error::ManifestTooLarge);
         }
         let (header, body) = sealed.split_at(MANIFEST_HEADER_LEN);
@@ -356,6 +405,69 @@ mod tests {
             assert_ne!(bad, &good, "the mutation must apply");
             assert_eq!(from_json(bad).unwrap_err(), Error::ManifestMalformed, "{bad}");
         }
+    }
+
+    /// An entry of the greatest length the rules allow, with id `i`.
+    fn longest_entry(i: usize) -> FileEntry {
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+        FileEntry {
+            id: FileId::from_bytes(id),
+            name: "\"".repeat(MAX_NAME_LEN),
+            size: MAX_FILE_LEN,
+            media_type: "\"".repeat(MAX_MEDIA_TYPE_LEN),
+            sha256: [0xff; 32],
+        }
+    }
+
+    #[test]
+    fn the_longest_entry_is_as_long_as_computed() {
+        assert!(crate::ciphertext_len(MAX_FILE_LEN).is_some());
+        assert!(crate::ciphertext_len(MAX_FILE_LEN + 1).is_none());
+        let json = serde_json::to_string(&longest_entry(1)).unwrap();
+        assert_eq!(json.len(), MAX_ENTRY_JSON_LEN);
+        assert_eq!(MIN_MESSAGE_ROOM, 13_848);
+        assert_eq!(MAX_SEALED_MANIFEST_LEN, 131_107);
+    }
+
+    /// The most files, each as long as the rules allow, and a message that
+    /// fills the manifest to exactly its maximum.
+    fn largest_manifest() -> Manifest {
+        Manifest {
+            message: "x".repeat(MIN_MESSAGE_ROOM),
+            files: (0..MAX_FILES).map(longest_entry).collect(),
+        }
+    }
+
+    #[test]
+    fn a_manifest_at_the_maximum_seals_and_opens_and_one_byte_or_entry_more_is_refused() {
+        let key = ManifestKey::from_bytes([3; 32]);
+        let t = TransferId::from_bytes([4; 16]);
+        let largest = largest_manifest();
+        assert_eq!(to_json(&largest).len(), MAX_MANIFEST_LEN);
+        let sealed = largest.seal(&key, &t).unwrap();
+        assert_eq!(sealed.len(), MAX_SEALED_MANIFEST_LEN);
+        assert_eq!(Manifest::open(&sealed, &key, &t).unwrap(), largest);
+
+        let mut one_byte_more = largest.clone();
+        one_byte_more.message.push('x');
+        assert_eq!(one_byte_more.seal(&key, &t).unwrap_err(), Error::ManifestTooLarge);
+
+        let mut one_entry_more = largest.clone();
+        one_entry_more.message.clear();
+        one_entry_more.files.push(longest_entry(MAX_FILES));
+        assert_eq!(
+            one_entry_more.seal(&key, &t).unwrap_err(),
+            Error::ManifestMalformed
+        );
+
+        // A reader judges the length before it decrypts anything.
+        let mut longer = sealed;
+        longer.push(0);
+        assert_eq!(
+            Manifest::open(&longer, &key, &t).unwrap_err(),
+            Error::ManifestTooLarge
+        );
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub const NONCE_PREFIX_LEN: usize = 7;
 pub const KIND_FILE: u8 = b'F';
 /// Most chunks one file may have: indices stop one short of `u32::MAX`.
 pub const MAX_CHUNKS: u64 = u32::MAX as u64;
+/// Largest plaintext a file may have: [`MAX_CHUNKS`] full chunks.
+pub const MAX_FILE_LEN: u64 = MAX_CHUNKS * CHUNK_SIZE as u64;
 
 /// Number of chunks of a file of `plaintext_len` bytes (an empty file has one).
 pub fn chunk_count(plaintext_len: u64) -> u64 {

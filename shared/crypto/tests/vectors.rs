@@ -260,12 +260,12 @@ fn an_oversized_sealed_manifest_is_refused_before_decryption() {
     let v = Vector::load();
     let key = v.content_key().manifest_key(&v.transfer);
     let mut sealed = v.read("manifest.kluis")[..19].to_vec();
-    sealed.resize(19 + (1 << 20) + 16 + 1, 0);
+    sealed.resize(kluis_crypto::manifest::MAX_SEALED_MANIFEST_LEN + 1, 0);
     assert_eq!(
         Manifest::open(&sealed, &key, &v.transfer).unwrap_err(),
         Error::ManifestTooLarge
     );
-    let at_the_limit = &sealed[..19 + (1 << 20) + 16];
+    let at_the_limit = &sealed[..kluis_crypto::manifest::MAX_SEALED_MANIFEST_LEN];
     assert_eq!(
         Manifest::open(at_the_limit, &key, &v.transfer).unwrap_err(),
         Error::ManifestAuthentication

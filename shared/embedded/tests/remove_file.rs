@@ -21,13 +21,24 @@ use kluis_core::service::sender::{RequestCode, VerifyCode};
 use kluis_core::service::testing::{RecordingMailer, address, code_in, walk};
 use kluis_core::service::transfer::CreateDraft;
 use kluis_core::service::upload::{AddFile, CompleteFile, FileUpload};
-use kluis_core::service::{Service, Settings, SignedRequest};
+use kluis_core::service::{Ports, Service, Settings, SignedRequest};
 use kluis_core::timestamp::Timestamp;
 use kluis_core::validate::{Language, PersonName};
 use kluis_embedded::{DiskObjectStore, RedbStateStore};
 use support::served_disk_store;
 
-type EmbeddedService = Service<RedbStateStore, DiskObjectStore, RecordingMailer, FixedClock, CounterRandom>;
+/// The embedded stores with the test mailer, clock and ids.
+struct EmbeddedPorts;
+
+impl Ports for EmbeddedPorts {
+    type Store = RedbStateStore;
+    type Objects = DiskObjectStore;
+    type Mailer = RecordingMailer;
+    type Clock = FixedClock;
+    type Random = CounterRandom;
+}
+
+type EmbeddedService = Service<EmbeddedPorts>;
 
 /// The service over a fresh redb file and a disk store rooted at `objects`.
 async fn embedded_service(dir: &Path, objects: &Path) -> EmbeddedService {

@@ -27,6 +27,23 @@ pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
 /// any client that is really sending.
 pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(30);
 
+/// Longest request target (path and query) an [`Api`] reads. Far above any
+/// route's (the longest is about 90 characters) and far below hyper's own
+/// limit (65 534), so an over-long target gets this API's JSON 414
+/// `uri_too_long` with the security headers rather than hyper's bare 414.
+pub const MAX_TARGET_LEN: usize = 8 * 1024;
+
+/// Refuses a request target longer than [`MAX_TARGET_LEN`] (414).
+pub fn check_target(uri: &http::Uri) -> Result<(), ApiError> {
+    let target = uri.path_and_query().map_or(0, |t| t.as_str().len());
+    if target > MAX_TARGET_LEN {
+        return Err(ApiError::UriTooLong {
+            limit: MAX_TARGET_LEN,
+        });
+    }
+    Ok(())
+}
+
 /// A handler ready to serve. Cheap to clone.
 #[derive(Clone)]
 pub struct Api {
@@ -90,6 +107,10 @@ impl Api {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let started = Instant::now();
+        if let Err(e) = check_target(request.uri()) {
+            // The body is not read: the connection closes after the answer.
+            return finish(request.method(), response::error(&e), started);
+        }
         let (parts, body) = request.into_parts();
         match read_limited(&parts.headers, body, self.body_limit, self.body_deadline).await {
             Ok(bytes) => self.answer(Request::from_parts(parts, bytes), started).await,
@@ -100,6 +121,9 @@ impl Api {
     /// Answers a request whose body is already in memory (tests, Lambda).
     pub async fn call(&self, request: Request<Bytes>) -> Response<Bytes> {
         let started = Instant::now();
+        if let Err(e) = check_target(request.uri()) {
+            return finish(request.method(), response::error(&e), started);
+        }
         if request.body().len() > self.body_limit {
             let error = ApiError::PayloadTooLarge {
                 limit: self.body_limit,

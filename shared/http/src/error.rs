@@ -1,7 +1,7 @@
 //! [`ApiError`]: every refusal an HTTP answer can carry, each mapped once to
 //! its status and stable machine-readable `code`. Domain refusals keep the
 //! status and code `kluis_core` gives them; a port failure maps as the
-//! core maps it in a [`ServiceError`] (one rule, [`ServiceError::http_status`]):
+//! core maps it in a [`ServiceError`] (one rule, [`PortError::http_status`]):
 //! a backend that may recover is 503 `backend_unavailable`, anything else
 //! 500 `internal`.
 
@@ -19,7 +19,7 @@ pub enum ApiError {
     #[error(transparent)]
     Domain(#[from] DomainError),
     /// A port (state store, object store, mailer) failed.
-    #[error("{}", port_message(.0))]
+    #[error("{}", .0.public_message())]
     Port(#[from] PortError),
     /// A use case of `kluis_core::service` did not complete: its domain
     /// refusal, or 503 `busy` / `backend_unavailable`, or 500 `internal`.
@@ -34,6 +34,12 @@ pub enum ApiError {
     /// The body is larger than the route accepts.
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The request target (path and query) is longer than the API reads.
+    #[error("the request target is longer than {limit} bytes")]
+    UriTooLong {
         /// The limit in bytes.
         limit: usize,
     },
@@ -61,14 +67,17 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Domain(e) => StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-            Self::Port(PortError::Backend(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Port(_) | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Port(e) => {
+                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Service(e) => {
                 StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MalformedJson | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -79,12 +88,13 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Domain(e) => e.code(),
-            Self::Port(PortError::Backend(_)) => "backend_unavailable",
-            Self::Port(_) | Self::Internal => "internal",
+            Self::Port(e) => e.code(),
+            Self::Internal => "internal",
             Self::Service(e) => e.code(),
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UriTooLong { .. } => "uri_too_long",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::MalformedJson => "malformed_json",
             Self::BodyUnreadable => "body_unreadable",
@@ -129,22 +139,13 @@ impl ApiError {
     }
 }
 
-/// What a client is told about a failed port, as for a use case whose port
-/// failed.
-fn port_message(error: &PortError) -> &'static str {
-    match error {
-        PortError::Backend(_) => "a backend is unavailable; try again",
-        _ => "internal error",
-    }
-}
-
 /// What a client is told about a failed use case: the domain's message, or
 /// a fixed text for the operator's failures (their sources stay in the log).
 fn service_message(error: &ServiceError) -> String {
     match error {
         ServiceError::Domain(domain) => domain.to_string(),
         ServiceError::Busy => "the transfer is changing concurrently; try again".to_owned(),
-        ServiceError::Port(PortError::Backend(_)) => "a backend is unavailable; try again".to_owned(),
+        ServiceError::Port(port) => port.public_message().to_owned(),
         _ => "internal error".to_owned(),
     }
 }

@@ -34,7 +34,7 @@ pub mod router;
 pub mod server;
 pub mod session;
 
-pub use api::{Api, DEFAULT_BODY_LIMIT};
+pub use api::{Api, DEFAULT_BODY_LIMIT, MAX_TARGET_LEN, check_target};
 pub use error::ApiError;
 pub use router::{PathParams, RouteTemplate, Router};
 pub use server::{RunError, run, run_api};

@@ -6,6 +6,8 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
+use kluis_core::error_body::ErrorBody;
+
 use crate::error::ApiError;
 
 /// The pages load only their own scripts, styles and WebAssembly, and
@@ -53,19 +55,6 @@ pub fn no_content() -> Response<Bytes> {
     response
 }
 
-/// The error body of every refusal.
-#[derive(Debug, Serialize)]
-struct ErrorBody<'a> {
-    code: &'a str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attempts_left: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-}
-
 /// `error` as `{ "code", "message" }` (plus `field` when it names one) with
 /// its status. Port failures are logged here, once, by kind only.
 pub fn error(error: &ApiError) -> Response<Bytes> {
@@ -78,18 +67,12 @@ pub fn error(error: &ApiError) -> Response<Bytes> {
         tracing::error!(error = %crate::log::chain(failure), "a request failed on the operator's side");
     }
     let body = ErrorBody {
-        code: error.code(),
-        message: error.to_string(),
-        field: error.field(),
+        field: error.field().map(str::to_owned),
         attempts_left: error.attempts_left(),
-        reason: error.gone_reason(),
+        reason: error.gone_reason().map(str::to_owned),
+        ..ErrorBody::new(error.code(), error.to_string())
     };
-    // Serialising three strings cannot fail; the fallback keeps it total.
-    let bytes = serde_json::to_vec(&body).map_or_else(
-        |_| Bytes::from_static(br#"{"code":"internal","message":"internal error"}"#),
-        Bytes::from,
-    );
-    let mut response = with_type(error.status(), bytes);
+    let mut response = with_type(error.status(), Bytes::from(body.to_json()));
     if matches!(error, ApiError::MethodNotAllowed) {
         // The router sets `Allow`; a bare refusal still says nothing is.
         response

@@ -1,11 +1,12 @@
 //! Links in mail: the operator's public base URL, and the retrieval and
-//! manage links built on it. Tokens go in the URL fragment, which browsers
+//! manage links built on it (spelled by [`crate::link`], which also parses them). Tokens go in the URL fragment, which browsers
 //! never send to a server, so they stay out of access logs and CDNs.
 
 use core::fmt;
 
 use crate::error::{DomainError, Field};
 use crate::ids::{Token, TransferId};
+use crate::link::{self, LinkKind};
 
 /// The operator's public origin (and optional path) where the pages live,
 /// e.g. `https://kluis.example.nl`. Only `https`, except `http://localhost`
@@ -52,12 +53,12 @@ impl PublicBaseUrl {
     /// The transfer id is in the path (it is no secret, and the page and
     /// logs may name it); the token only in the fragment.
     pub fn retrieval_link(&self, transfer: TransferId, token: &Token) -> Link {
-        Link(format!("{}/retrieve/{transfer}#{}", self.0, token.reveal()))
+        Link(link::build(&self.0, LinkKind::Retrieve, transfer, token))
     }
 
     /// The link the sender opens to see status and revoke: `<base>/manage/<transfer>#<token>`.
     pub fn manage_link(&self, transfer: TransferId, token: &Token) -> Link {
-        Link(format!("{}/manage/{transfer}#{}", self.0, token.reveal()))
+        Link(link::build(&self.0, LinkKind::Manage, transfer, token))
     }
 }
 

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::envelope::{AuthKey, KdfParams, KeyEnvelope, Salt, SealedManifest, WrappedKey};
+use crate::envelope::{AuthHash, AuthKey, KdfParams, KeyEnvelope, Salt, SealedManifest, WrappedKey};
 use crate::error::{DomainError, Field};
 use crate::file::UploadId;
 use crate::ids::{FileId, Token, TransferId};
@@ -50,7 +50,7 @@ fn sent_transfer(name: &str, text: Option<&str>, language: Language) -> Transfer
         wrapped_key: WrappedKey::from_bytes([0xAB; 61]),
         salt: Salt::from_bytes([3; 16]),
         kdf: KdfParams::MINIMUM,
-        auth_hash: AuthKey::from_bytes([4; 32]).hash(),
+        auth_hash: AuthHash::of(&AuthKey::from_bytes([4; 32])),
     };
     Transfer::draft(new, &p, NOW)
         .and_then(|t| t.add_file(file, 100, 1, UploadId::parse("u").expect("valid"), &p))

@@ -6,10 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Service, ServiceError};
+use super::{Ports, Service, ServiceError};
 use crate::audit::AuditKind;
 use crate::error::DomainError;
-use crate::ports::{Clock, Mailer, ObjectStore, PortError, RandomSource, StateStore};
+use crate::ports::{ObjectStore, PortError, StateStore};
 use crate::transfer::Transfer;
 
 /// What one run did.
@@ -23,14 +23,7 @@ pub struct ExpiryReport {
     pub more: bool,
 }
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// Expires and purges the transfers due now, at most the settings'
     /// batch. Safe to run concurrently with itself and with any request:
     /// every change is a conditional write, every deletion idempotent.

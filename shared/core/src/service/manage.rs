@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Service, ServiceError};
+use super::{Ports, Service, ServiceError};
 use crate::audit::AuditKind;
 use crate::error::DomainError;
 use crate::ids::{FileId, Token, TransferId};
 use crate::mail;
-use crate::ports::{Clock, Mailer, ObjectStore, RandomSource, StateStore};
+use crate::ports::StateStore;
 use crate::timestamp::Timestamp;
 use crate::transfer::{Transfer, TransferState};
 use crate::validate::EmailAddress;
@@ -69,14 +69,7 @@ pub struct Revoked {
     pub undelivered: Vec<EmailAddress>,
 }
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// The status of a sent transfer, per recipient and file. Only a sent
     /// transfer holds the manage token's hash: a gone one answers "gone", a
     /// locked one "locked".

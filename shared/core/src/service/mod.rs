@@ -79,13 +79,15 @@ impl From<MailError> for ServiceError {
 }
 
 impl ServiceError {
-    /// The HTTP status: the domain error's 4xx, 503 for a backend that may
-    /// recover or contention, 500 for anything else (a bug).
+    /// The HTTP status: the domain error's 4xx, the port failure's own
+    /// ([`PortError::http_status`]: 503 for a backend that may recover), 503
+    /// for contention, 500 for anything else (a bug).
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Domain(error) => error.http_status(),
-            Self::Port(PortError::Backend(_)) | Self::Busy => 503,
-            Self::Port(_) | Self::Render(_) => 500,
+            Self::Port(error) => error.http_status(),
+            Self::Busy => 503,
+            Self::Render(_) => 500,
         }
     }
 
@@ -94,8 +96,8 @@ impl ServiceError {
         match self {
             Self::Domain(error) => error.code(),
             Self::Busy => "busy",
-            Self::Port(PortError::Backend(_)) => "backend_unavailable",
-            Self::Port(_) | Self::Render(_) => "internal",
+            Self::Port(error) => error.code(),
+            Self::Render(_) => "internal",
         }
     }
 
@@ -174,24 +176,27 @@ pub trait Ports: Send + Sync + 'static {
     type Random: RandomSource + 'static;
 }
 
-/// The service over the ports of `P`.
-pub type ServiceOf<P> = Service<
-    <P as Ports>::Store,
-    <P as Ports>::Objects,
-    <P as Ports>::Mailer,
-    <P as Ports>::Clock,
-    <P as Ports>::Random,
->;
+/// The service over the ports of `P` (the name code outside the core has
+/// always used; the same type as [`Service<P>`]).
+pub type ServiceOf<P> = Service<P>;
 
-/// Every use case of kluis, over the five ports.
-#[derive(Debug)]
-pub struct Service<S, O, M, C, R> {
-    store: S,
-    objects: O,
-    mailer: M,
-    clock: C,
-    random: R,
+/// Every use case of kluis, over the five ports of `P`. Every `impl` block
+/// of the use cases (one file per area) names the one bound `P: Ports`.
+pub struct Service<P: Ports> {
+    store: P::Store,
+    objects: P::Objects,
+    mailer: P::Mailer,
+    clock: P::Clock,
+    random: P::Random,
     settings: Settings,
+}
+
+impl<P: Ports> core::fmt::Debug for Service<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Service")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How often a transition is recomputed after losing a conditional write
@@ -199,22 +204,15 @@ pub struct Service<S, O, M, C, R> {
 /// request changed the transfer, so a few tries settle any real contention.
 const TRANSITION_TRIES: usize = 5;
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// A service over the given ports. Refuses an invalid policy: a function
     /// MUST NOT serve with one.
     pub fn new(
-        store: S,
-        objects: O,
-        mailer: M,
-        clock: C,
-        random: R,
+        store: P::Store,
+        objects: P::Objects,
+        mailer: P::Mailer,
+        clock: P::Clock,
+        random: P::Random,
         settings: Settings,
     ) -> Result<Self, DomainError> {
         settings.policy.validate()?;
@@ -229,19 +227,19 @@ where
     }
 
     /// The state store.
-    pub const fn store(&self) -> &S {
+    pub const fn store(&self) -> &P::Store {
         &self.store
     }
     /// The object store.
-    pub const fn objects(&self) -> &O {
+    pub const fn objects(&self) -> &P::Objects {
         &self.objects
     }
     /// The mailer.
-    pub const fn mailer(&self) -> &M {
+    pub const fn mailer(&self) -> &P::Mailer {
         &self.mailer
     }
     /// The clock.
-    pub const fn clock(&self) -> &C {
+    pub const fn clock(&self) -> &P::Clock {
         &self.clock
     }
     /// The settings.

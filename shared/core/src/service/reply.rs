@@ -9,12 +9,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::sender::{SessionOpened, opened};
-use super::{Service, ServiceError, derive_id};
+use super::{Ports, Service, ServiceError, derive_id};
 use crate::audit::AuditKind;
 use crate::envelope::AuthKey;
 use crate::error::DomainError;
 use crate::ids::{EventId, RequestId, Token, TransferId};
-use crate::ports::{Clock, Generate, Mailer, ObjectStore, RandomSource, StateStore};
+use crate::ports::{Generate, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::{NewTransfer, Sender, Transfer};
 use crate::validate::{Language, NotificationText, PersonName, PhoneNumber};
@@ -55,14 +55,7 @@ pub struct ReplyStarted {
     pub session: SessionOpened,
 }
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// Starts a reply to a transfer the caller can retrieve. The draft's id
     /// is derived from the retrieval token and the request id, so a retry
     /// finds the same draft (with a new session).

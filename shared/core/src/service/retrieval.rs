@@ -7,13 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Service, ServiceError, SignedRequest, derive_id};
+use super::{Ports, Service, ServiceError, SignedRequest, derive_id};
 use crate::audit::AuditKind;
 use crate::envelope::{AuthKey, KdfParams, KeyEnvelope, Salt, SealedManifest, WrappedKey};
 use crate::error::DomainError;
 use crate::ids::{EventId, FileId, Token, TransferId};
 use crate::mail;
-use crate::ports::{Clock, CounterKey, Mailer, ObjectKey, ObjectStore, PortError, RandomSource, StateStore};
+use crate::ports::{CounterKey, ObjectKey, ObjectStore, PortError, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::{RecipientIndex, Sender, Stage, Transfer, TransferState};
 use crate::unlock::{FailedUnlock, failure_counter};
@@ -92,14 +92,7 @@ pub struct DownloadRecorded {
     pub receipt_sent: bool,
 }
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// The transfer behind a retrieval link, with what the browser needs to
     /// derive the auth key. Expired or revoked: "gone"; locked: "locked";
     /// a wrong token or an unsent transfer: "not found".

@@ -4,11 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Service, ServiceError, derive_id};
+use super::{Ports, Service, ServiceError, derive_id};
 use crate::error::DomainError;
 use crate::ids::{ChallengeId, RequestId, Token};
 use crate::mail;
-use crate::ports::{Clock, Generate, Mailer, ObjectStore, PortError, RandomSource, StateStore};
+use crate::ports::{Generate, PortError, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::Sender;
 use crate::validate::{EmailAddress, Language, PersonName, PhoneNumber};
@@ -73,14 +73,7 @@ impl core::fmt::Debug for SessionOpened {
     }
 }
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// Mails a one-time code to the sender's address. `client` identifies
     /// the caller (its network address as the HTTP layer sees it).
     ///

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Service, ServiceError};
+use super::{Ports, Service, ServiceError};
 use crate::ids::Token;
-use crate::ports::{Clock, Mailer, ObjectStore, PortError, RandomSource, StateStore};
+use crate::ports::{PortError, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::Sender;
 
@@ -23,14 +23,7 @@ pub struct SessionInfo {
     pub reply_only: bool,
 }
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// Describes the live session `session`; an unknown or expired one is
     /// [`crate::error::DomainError::SessionInvalid`].
     pub async fn session_info(&self, session: &Token) -> Result<SessionInfo, ServiceError> {

@@ -8,13 +8,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Service, ServiceError, derive_id};
+use super::{Ports, Service, ServiceError, derive_id};
 use crate::audit::AuditKind;
 use crate::envelope::{AuthHash, KdfParams, KeyEnvelope, Salt, SealedManifest, WrappedKey};
 use crate::error::DomainError;
 use crate::ids::{RequestId, Token, TransferId};
 use crate::mail;
-use crate::ports::{Clock, Generate, Mailer, ObjectStore, PortError, RandomSource, StateStore};
+use crate::ports::{Generate, PortError, StateStore};
 use crate::timestamp::Timestamp;
 use crate::transfer::{NewTransfer, Stage, Transfer, TransferState};
 use crate::validate::{EmailAddress, Language, NotificationText};
@@ -117,14 +117,7 @@ impl fmt::Debug for Sent {
     }
 }
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// Creates a draft for the session's sender after the policy's checks
     /// (recipient count, duplicates, retention, and that the sender or every
     /// recipient is internal). The id is derived from the session and the

@@ -7,12 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Service, ServiceError, SignedRequest};
+use super::{Ports, Service, ServiceError, SignedRequest};
 use crate::audit::AuditKind;
 use crate::error::{DomainError, Field};
 use crate::file::{CompletedPart, PartNumber, UploadId, UploadStatus, check_ciphertext_size};
 use crate::ids::{FileId, Token, TransferId};
-use crate::ports::{Clock, Mailer, ObjectKey, ObjectStore, PortError, RandomSource, StateStore};
+use crate::ports::{ObjectKey, ObjectStore, PortError};
 
 /// Sealed chunks per part, as `docs/format.md` ("Object storage") fixes
 /// it: 32 chunks (8 MiB + 512 bytes), so no part boundary cuts a chunk and
@@ -96,14 +96,7 @@ pub struct FileRemoved {
     pub left_for_expiry: Option<PortError>,
 }
 
-impl<S, O, M, C, R> Service<S, O, M, C, R>
-where
-    S: StateStore,
-    O: ObjectStore,
-    M: Mailer,
-    C: Clock,
-    R: RandomSource,
-{
+impl<P: Ports> Service<P> {
     /// Adds a file to a draft and presigns its part uploads. The size must
     /// be one the format can produce and fit the policy's limits. A retry
     /// (same file id and size) gets fresh URLs for the same upload.

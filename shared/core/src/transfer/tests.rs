@@ -2,7 +2,7 @@
 //! transition enforces.
 
 use super::*;
-use crate::envelope::{AuthKey, KdfParams, Salt, WrappedKey};
+use crate::envelope::{AuthHash, AuthKey, KdfParams, Salt, WrappedKey};
 use crate::policy::tests::{email, policy};
 
 const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
@@ -45,7 +45,7 @@ fn envelope(kdf: KdfParams) -> KeyEnvelope {
         wrapped_key: WrappedKey::from_bytes([1; 61]),
         salt: Salt::from_bytes([2; 16]),
         kdf,
-        auth_hash: auth_key().hash(),
+        auth_hash: AuthHash::of(&auth_key()),
     }
 }
 

@@ -12,7 +12,8 @@
 //!   `Range: bytes=first-[last]`, so a broken-off download resumes;
 //! - `OPTIONS` answers CORS preflights: the pages live on another origin.
 //!
-//! Every refusal is a 4xx with a JSON `{"code": …}`; only a failing disk is a 500.
+//! Every refusal is a 4xx with a JSON `{"code", "message"}`; only a failing
+//! disk is a 5xx: 503 `backend_unavailable`, as the API answers a failing port.
 
 use std::path::Path;
 
@@ -25,8 +26,9 @@ use http::header::{
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::BodyExt as _;
+use kluis_core::error_body::ErrorBody;
 use kluis_core::file::PartNumber;
-use kluis_core::ports::ObjectKey;
+use kluis_core::ports::{ObjectKey, PortError};
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncWriteExt as _;
 
@@ -90,7 +92,11 @@ impl ServeError {
             Self::BadSignature | Self::Expired | Self::RangeNotSigned => StatusCode::FORBIDDEN,
             Self::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // A failing disk is a failing backend, answered as the API
+            // answers one (kluis-core's one rule), not as a bug.
+            Self::Io(_) => {
+                StatusCode::from_u16(PortError::BACKEND_STATUS).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            }
         }
     }
 
@@ -109,7 +115,7 @@ impl ServeError {
             Self::NoSuchObject => "no_such_object",
             Self::TooLarge => "part_too_large",
             Self::Body => "body_unreadable",
-            Self::Io(_) => "internal",
+            Self::Io(_) => PortError::BACKEND_CODE,
         }
     }
 }
@@ -156,7 +162,12 @@ fn with_cors(mut response: Response<ObjectBody>) -> Response<ObjectBody> {
 }
 
 fn refusal(error: &ServeError) -> Response<ObjectBody> {
-    let body = serde_json::json!({ "code": error.code(), "message": error.to_string() }).to_string();
+    // The disk's own error names paths: the client gets the fixed text.
+    let message = match error {
+        ServeError::Io(_) => PortError::BACKEND_MESSAGE.to_owned(),
+        other => other.to_string(),
+    };
+    let body = ErrorBody::new(error.code(), message).to_json();
     let mut response = Response::new(ObjectBody::bytes(body));
     *response.status_mut() = error.status();
     response

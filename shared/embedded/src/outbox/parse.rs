@@ -1,28 +1,21 @@
 //! Reads back the `.eml` files the outbox writes (for the dev mailbox page
-//! and tests): headers unfolded, RFC 2047 encoded words decoded, the text
-//! and HTML parts of a multipart/alternative body decoded from base64,
-//! quoted-printable or 7/8 bit. Not a general MIME parser: it understands
-//! what lettre writes and refuses the rest with a clear error.
+//! and tests), with the maintained `mail-parser` crate: headers unfolded,
+//! encoded words, transfer encodings and charsets decoded as any mail
+//! reader would. A file is refused only when it is not a message at all:
+//! no `From` or no `Date` header (the outbox always writes both).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use mail_parser::{Address, HeaderName, MessageParser};
 
 /// Why a file is not a readable message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
-    /// The file is not UTF-8 text (lettre writes 7-bit ASCII).
-    #[error("the message is not text")]
-    NotText,
-    /// No blank line ends the headers.
-    #[error("the headers do not end")]
-    NoBody,
-    /// The message has no boundary for its multipart body.
-    #[error("the multipart body has no boundary")]
-    NoBoundary,
-    /// A body is not valid in its transfer encoding.
-    #[error("a body part is not valid {0}")]
-    Encoding(&'static str),
+    /// Nothing in the file reads as a mail message.
+    #[error("the file is not a mail message")]
+    NotAMessage,
+    /// A header every outbox message carries is missing.
+    #[error("the message has no {0} header")]
+    Missing(&'static str),
 }
 
 /// One message read back from the outbox.
@@ -46,209 +39,45 @@ pub struct OutboxMessage {
 
 /// Parses one message as the outbox wrote it.
 pub fn parse_message(bytes: &[u8]) -> Result<OutboxMessage, ParseError> {
-    let text = core::str::from_utf8(bytes).map_err(|_| ParseError::NotText)?;
-    let (headers, body) = split_head(text).ok_or(ParseError::NoBody)?;
-    let mut message = OutboxMessage::default();
-    for (name, value) in &headers {
-        match name.to_ascii_lowercase().as_str() {
-            "from" => message.from = addresses(value),
-            "to" => message.to = addresses(value),
-            "reply-to" => message.reply_to = addresses(value),
-            "subject" => message.subject = decode_words(value),
-            "date" => message.date.clone_from(value),
-            _ => {}
-        }
+    let message = MessageParser::default()
+        .parse(bytes)
+        .ok_or(ParseError::NotAMessage)?;
+    let from = addresses(message.from());
+    if from.is_empty() {
+        return Err(ParseError::Missing("From"));
     }
-    let content_type = header(&headers, "content-type").unwrap_or_default();
-    if content_type.to_ascii_lowercase().starts_with("multipart/") {
-        let boundary = parameter(&content_type, "boundary").ok_or(ParseError::NoBoundary)?;
-        for part in parts(body, &boundary) {
-            let (part_headers, part_body) = split_head(part).ok_or(ParseError::NoBody)?;
-            store_part(&mut message, &part_headers, part_body)?;
-        }
-    } else {
-        store_part(&mut message, &headers, body)?;
-    }
-    Ok(message)
-}
-
-fn store_part(
-    message: &mut OutboxMessage,
-    headers: &[(String, String)],
-    body: &str,
-) -> Result<(), ParseError> {
-    let content_type = header(headers, "content-type")
-        .unwrap_or_else(|| "text/plain".to_owned())
-        .to_ascii_lowercase();
-    let encoding = header(headers, "content-transfer-encoding")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let decoded = decode_body(body, &encoding)?;
-    if content_type.starts_with("text/html") {
-        message.html = Some(decoded);
-    } else if content_type.starts_with("text/plain") {
-        message.text = Some(decoded);
-    }
-    Ok(())
-}
-
-/// Splits at the first blank line into unfolded headers and the body.
-fn split_head(text: &str) -> Option<(Vec<(String, String)>, &str)> {
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .or_else(|| text.split_once("\n\n"))
-        .or_else(|| text.strip_suffix("\r\n").map(|h| (h, "")))?;
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in head.lines() {
-        if line.starts_with([' ', '\t']) {
-            // A folded line continues the previous header (RFC 5322 §2.2.3).
-            if let Some((_, value)) = headers.last_mut() {
-                value.push_str(line);
-            }
-        } else if let Some((name, value)) = line.split_once(':') {
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    Some((headers, body))
-}
-
-fn header(headers: &[(String, String)], name: &str) -> Option<String> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
-}
-
-/// A `name=value` or `name="value"` parameter of a header value.
-fn parameter(value: &str, name: &str) -> Option<String> {
-    value.split(';').skip(1).find_map(|p| {
-        let (n, v) = p.trim().split_once('=')?;
-        n.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().trim_matches('"').to_owned())
+    let date = message
+        .header_raw(HeaderName::Date)
+        .map(|raw| raw.trim().to_owned())
+        .filter(|raw| !raw.is_empty())
+        .ok_or(ParseError::Missing("Date"))?;
+    Ok(OutboxMessage {
+        from,
+        to: addresses(message.to()),
+        reply_to: addresses(message.reply_to()),
+        subject: message.subject().unwrap_or_default().to_owned(),
+        date,
+        text: message.body_text(0).map(|text| lines(&text)),
+        html: message.body_html(0).map(|html| lines(&html)),
     })
 }
 
-/// The parts between `--boundary` lines, up to `--boundary--`.
-fn parts<'a>(body: &'a str, boundary: &str) -> Vec<&'a str> {
-    let delimiter = format!("--{boundary}");
-    let mut sections: Vec<&str> = body.split(delimiter.as_str()).collect();
-    if sections.is_empty() {
-        return Vec::new();
-    }
-    sections.remove(0); // the preamble
-    sections
-        .into_iter()
-        .take_while(|s| !s.starts_with("--"))
-        .map(|s| {
-            s.strip_prefix("\r\n")
-                .or_else(|| s.strip_prefix('\n'))
-                .unwrap_or(s)
+/// A body with the wire's CRLF line ends back as the `\n` it was rendered
+/// with.
+fn lines(body: &str) -> String {
+    body.replace("\r\n", "\n")
+}
+
+/// The bare addresses of an address-list header.
+fn addresses(header: Option<&Address<'_>>) -> Vec<String> {
+    header
+        .map(|list| {
+            list.iter()
+                .filter_map(|addr| addr.address())
+                .map(str::to_owned)
+                .collect()
         })
-        .collect()
-}
-
-fn decode_body(body: &str, encoding: &str) -> Result<String, ParseError> {
-    let bytes = match encoding {
-        "base64" => {
-            let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-            STANDARD
-                .decode(compact)
-                .map_err(|_| ParseError::Encoding("base64"))?
-        }
-        "quoted-printable" => {
-            quoted_printable(body, false).ok_or(ParseError::Encoding("quoted-printable"))?
-        }
-        _ => body.trim_end_matches(['\r', '\n']).as_bytes().to_vec(),
-    };
-    let text = String::from_utf8(bytes).map_err(|_| ParseError::Encoding("UTF-8"))?;
-    // MIME canonical text has CRLF line ends; the core renders LF.
-    Ok(text.replace("\r\n", "\n"))
-}
-
-/// Decodes quoted-printable; `underscore_is_space` for RFC 2047 `Q` words.
-fn quoted_printable(text: &str, underscore_is_space: bool) -> Option<Vec<u8>> {
-    let text = text.replace("=\r\n", "").replace("=\n", "");
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'=' => {
-                let hex = text.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'_' if underscore_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            other => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    Some(out)
-}
-
-/// Decodes RFC 2047 encoded words; adjacent words are joined as bytes
-/// before UTF-8 decoding, since a character may be split between them.
-fn decode_words(value: &str) -> String {
-    let mut out = String::new();
-    let mut pending: Vec<u8> = Vec::new();
-    let mut gap = String::new();
-    for token in value.split_inclusive([' ', '\t']) {
-        let word = token.trim_end_matches([' ', '\t']);
-        let trailing = &token[word.len()..];
-        if word.is_empty() && !pending.is_empty() {
-            gap.push_str(trailing);
-            continue;
-        }
-        match encoded_word(word) {
-            Some(bytes) => {
-                // Whitespace between two encoded words is not text (RFC 2047 §6.2).
-                pending.extend(bytes);
-                gap = trailing.to_owned();
-            }
-            None => {
-                if !pending.is_empty() {
-                    out.push_str(&String::from_utf8_lossy(&pending));
-                    pending.clear();
-                    out.push_str(&gap);
-                }
-                out.push_str(token);
-            }
-        }
-    }
-    out.push_str(&String::from_utf8_lossy(&pending));
-    out.trim_end().to_owned()
-}
-
-fn encoded_word(word: &str) -> Option<Vec<u8>> {
-    let inner = word.strip_prefix("=?")?.strip_suffix("?=")?;
-    let mut fields = inner.splitn(3, '?');
-    let (_charset, encoding, text) = (fields.next()?, fields.next()?, fields.next()?);
-    match encoding {
-        "b" | "B" => STANDARD.decode(text).ok(),
-        "q" | "Q" => quoted_printable(text, true),
-        _ => None,
-    }
-}
-
-/// The addresses of an address-list header: `a@b`, `Name <a@b>`, comma separated.
-fn addresses(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .filter_map(|item| {
-            let item = item.trim();
-            let address = match (item.rfind('<'), item.rfind('>')) {
-                (Some(open), Some(close)) if open < close => &item[open + 1..close],
-                _ => item,
-            };
-            (!address.is_empty()).then(|| address.to_owned())
-        })
-        .collect()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -256,37 +85,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn encoded_words_split_inside_a_character_are_joined_before_decoding() {
-        // "Zoë" with the two bytes of "ë" in different words.
-        let z = STANDARD.encode([b'Z', b'o', 0xc3]);
-        let e = STANDARD.encode([0xab, b'!']);
-        assert_eq!(
-            decode_words(&format!("=?utf-8?b?{z}?=  =?utf-8?b?{e}?= done")),
-            "Zoë! done"
-        );
-        assert_eq!(decode_words("plain words stay"), "plain words stay");
-        assert_eq!(decode_words("=?utf-8?q?a_b=3D?="), "a b=");
-    }
-
-    #[test]
-    fn address_lists_yield_bare_addresses() {
-        assert_eq!(
-            addresses("kluis <noreply@example.nl>, b@example.nl"),
-            vec!["noreply@example.nl", "b@example.nl"]
-        );
+    fn encoded_words_charsets_and_transfer_encodings_are_decoded() {
+        // A subject in two encoded words (one in Latin-1), a quoted-printable
+        // Latin-1 text part and a base64 UTF-8 HTML part: what the
+        // hand-written reader before mail-parser could not read (it took
+        // every body as UTF-8).
+        let raw = "From: kluis <noreply@example.nl>\r\n\
+            To: a@example.nl, \"B\" <b@example.nl>\r\n\
+            Date: Tue, 1 Dec 2026 10:00:00 +0000\r\n\
+            Subject: =?utf-8?q?Zo=C3=AB?= =?iso-8859-1?q?_caf=E9?=\r\n\
+            MIME-Version: 1.0\r\n\
+            Content-Type: multipart/alternative; boundary=\"b1\"\r\n\
+            \r\n\
+            --b1\r\n\
+            Content-Type: text/plain; charset=iso-8859-1\r\n\
+            Content-Transfer-Encoding: quoted-printable\r\n\
+            \r\n\
+            Caf=E9 open\r\n\
+            --b1\r\n\
+            Content-Type: text/html; charset=utf-8\r\n\
+            Content-Transfer-Encoding: base64\r\n\
+            \r\n\
+            PHA+Q2Fmw6k8L3A+\r\n\
+            --b1--\r\n";
+        let message = parse_message(raw.as_bytes()).expect("a message");
+        assert_eq!(message.subject, "Zoë café");
+        assert_eq!(message.from, vec!["noreply@example.nl"]);
+        assert_eq!(message.to, vec!["a@example.nl", "b@example.nl"]);
+        assert_eq!(message.date, "Tue, 1 Dec 2026 10:00:00 +0000");
+        assert_eq!(message.text.as_deref(), Some("Café open"));
+        assert_eq!(message.html.as_deref(), Some("<p>Café</p>"));
     }
 
     #[test]
     fn text_that_is_not_a_message_is_refused_clearly() {
-        assert_eq!(parse_message(&[0xff, 0xfe]), Err(ParseError::NotText));
-        assert_eq!(parse_message(b"Subject: no body"), Err(ParseError::NoBody));
+        assert!(parse_message(&[0xff, 0xfe]).is_err());
         assert_eq!(
-            parse_message(b"Content-Type: multipart/alternative\r\n\r\nx"),
-            Err(ParseError::NoBoundary)
+            parse_message(b"Subject: no sender\r\n\r\nbody"),
+            Err(ParseError::Missing("From"))
         );
         assert_eq!(
-            parse_message(b"Content-Transfer-Encoding: base64\r\n\r\n!!!"),
-            Err(ParseError::Encoding("base64"))
+            parse_message(b"From: a@example.nl\r\nSubject: undated\r\n\r\nbody"),
+            Err(ParseError::Missing("Date"))
         );
     }
 }

@@ -14,6 +14,7 @@ use super::{Ports, Service, ServiceOf, Settings};
 use crate::error::Field;
 use crate::file::{CompletedPart, ETag, PartNumber, UploadId};
 use crate::ids::{Token, TransferId};
+use crate::link::LinkKind;
 use crate::mail::{PublicBaseUrl, RenderedMail};
 use crate::policy::Policy;
 use crate::ports::{
@@ -286,17 +287,17 @@ pub fn code_in(mail: &RenderedMail) -> Option<VerificationCode> {
 /// The transfer id and token of the first `/retrieve/<id>#<token>` or
 /// `/manage/<id>#<token>` link in a mail.
 pub fn link_in(mail: &RenderedMail) -> Option<(TransferId, Token)> {
-    let word = mail
-        .text
-        .split_whitespace()
-        .find(|word| word.contains("/retrieve/") || word.contains("/manage/"))?;
-    let (path, fragment) = word.split_once('#')?;
-    let id = path.rsplit('/').next()?;
+    let (word, kind) = mail.text.split_whitespace().find_map(|word| {
+        [LinkKind::Retrieve, LinkKind::Manage]
+            .into_iter()
+            .find(|kind| word.contains(kind.segment()))
+            .map(|kind| (word, kind))
+    })?;
+    // Text may follow the token (punctuation): the token is exactly TEXT_LEN.
+    let (before, fragment) = word.split_once('#')?;
     let token: String = fragment.chars().take(Token::TEXT_LEN).collect();
-    Some((
-        id.parse().ok()?,
-        Token::parse(&token, Field::RetrievalToken).ok()?,
-    ))
+    let link = crate::link::parse(&format!("{before}#{token}"), kind).ok()?;
+    Some((link.transfer, link.token))
 }
 
 /// Parses a test address.

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{MemoryService, code_in, link_in, memory_service};
-use crate::envelope::{AuthKey, KdfParams, Salt, SealedManifest, WrappedKey};
+use crate::envelope::{AuthHash, AuthKey, KdfParams, Salt, SealedManifest, WrappedKey};
 use crate::error::Field;
 use crate::file::CompletedPart;
 use crate::ids::{FileId, RequestId, Token, TransferId};
@@ -168,7 +168,7 @@ pub fn key_request(auth: &AuthKey) -> SetKey {
         wrapped_key: WrappedKey::from_bytes([1; 61]),
         salt: Salt::from_bytes([2; 16]),
         kdf: KdfParams::MINIMUM,
-        auth_hash: auth.hash(),
+        auth_hash: AuthHash::of(auth),
         manifest: SealedManifest::new(vec![3; 300]).expect("a manifest"),
     }
 }

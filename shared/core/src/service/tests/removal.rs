@@ -8,6 +8,7 @@ use crate::error::DomainError;
 use crate::file::UploadStatus;
 use crate::lifecycle::Action;
 use crate::ports::{ObjectKey, ObjectStore};
+use crate::service::transfer::SendOptions;
 use crate::transfer::TransferState;
 
 /// Declares a file of `plaintext` bytes and PUTs its parts, but does not
@@ -81,7 +82,10 @@ async fn removing_a_half_uploaded_file_aborts_its_upload_and_lets_the_key_be_set
         .set_key(&session, transfer, key_request(&RIGHT_KEY))
         .await
         .expect("every remaining file is complete");
-    service.send(&session, transfer).await.expect("sent");
+    service
+        .send(&session, transfer, SendOptions::default())
+        .await
+        .expect("sent");
 }
 
 #[tokio::test]
@@ -189,7 +193,10 @@ async fn a_keyed_or_sent_transfer_keeps_its_files() {
         );
         assert_eq!(service.objects().object_count(), 1, "the object stays");
         if state == TransferState::Keyed {
-            service.send(&session, transfer).await.expect("sent");
+            service
+                .send(&session, transfer, SendOptions::default())
+                .await
+                .expect("sent");
         }
     }
 }
