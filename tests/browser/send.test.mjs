@@ -6,9 +6,10 @@
 // included), a remembered verification skips the code and "Not you?"
 // ends it, a partner sends to staff with an own password after one that
 // breaks the rules, a stranger-to-stranger send is refused in words, and
-// the wizard in Dutch at 360 px with a wrong and an expired code. Every
-// step is screenshotted (target/browser-artifacts) and checked by axe-core,
-// and no page may have a CSP violation or a script error.
+// the wizard in Dutch at 360 px with a wrong and an expired code, and
+// leaving with unsent work asks first. Every step is screenshotted
+// (target/browser-artifacts) and checked by axe-core, and no page may have
+// a CSP violation or a script error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -431,6 +432,15 @@ test('in Dutch at 360 px: every step fits, a wrong code says how many attempts a
   await shown(page, 'step-recipients');
   await addRecipients(page, ['bo.nl@example.com']);
   await fits('send-nl-360-4-recipients');
+
+  // Leaving with work that was not sent asks first; staying keeps it all.
+  const asked = page.waitForEvent('dialog');
+  await page.close({ runBeforeUnload: true });
+  const dialog = await asked;
+  assert.equal(dialog.type(), 'beforeunload');
+  await dialog.dismiss();
+  assert.equal(page.isClosed(), false);
+  assert.equal(await page.locator('#recipient-list li').count(), 1);
   await page.click('#language');
   assert.equal(await page.textContent('h1'), 'Send files');
   assert.match(await page.textContent('#recipient-list'), /external/, 'generated text is redrawn in English');
