@@ -350,6 +350,14 @@ test('a partner sends to staff with an own password after one that breaks the ru
   const staff = `ada.s${counter}@example.nl`;
   const [file] = await makeFiles([{ name: 'antwoord.txt', size: 5_000, seed: 31 }]);
   const { context, page, watch } = await openPage(`${fixture.base}/send/`);
+  // A name the server refuses (it would read as MIME markup in a subject) is explained.
+  await shown(page, 'step-sender');
+  await page.fill('#sender-name', '=?utf-8?b?QmFuaw==?=');
+  await page.fill('#sender-email', partner);
+  await page.click('#request-code');
+  await waitForText(page, '#sender-error', /cannot use these details/);
+  assert.equal(await page.getAttribute('#sender-name', 'aria-invalid'), 'true');
+  assert.equal(await page.isVisible('#step-code'), false);
   await verify(page, { name: 'Pat Partner', email: partner });
 
   // Stranger to stranger: explained before anything is sent.

@@ -230,6 +230,8 @@ async function requestCode(details, { fresh = false } = {}) {
     else if (error instanceof ApiError && error.field === 'sender_name') invalid(target, 'sender-name', t('invalidName'));
     else if (error instanceof ApiError && error.field === 'sender_phone') invalid(target, 'sender-phone', t('invalidPhone'));
     else if (error instanceof ApiError && error.field === 'sender_email') invalid(target, 'sender-email', t('addressInvalid'));
+    // A detail the server's rules refuse (a name that reads as mail markup, say).
+    else if (error instanceof ApiError && error.status === 400) invalid(target, 'sender-name', t('detailsRefused'));
     else invalid(target, null, apiMessage(error));
   } finally {
     state.busy = false;

@@ -145,6 +145,7 @@ export default {
   nameNeeded: 'Type your name.',
   addressMissing: 'Type an e-mail address.',
   addressInvalid: 'That is not an e-mail address kluis can use. Check for typing errors; write it as name@example.org, without spaces.',
+  detailsRefused: 'kluis cannot use these details. Use your plain name, a phone number of digits, and an address written as name@example.org.',
   rateLimited: 'Too many codes were asked for this address or from this connection. Wait a while and try again.',
 
   codeTitle: 'The code from your e-mail',

@@ -145,6 +145,7 @@ export default {
   nameNeeded: 'Vul je naam in.',
   addressMissing: 'Vul een e-mailadres in.',
   addressInvalid: 'Dit is geen e-mailadres dat kluis kan gebruiken. Controleer op typefouten; schrijf het als naam@voorbeeld.nl, zonder spaties.',
+  detailsRefused: 'kluis kan deze gegevens niet gebruiken. Gebruik je gewone naam, een telefoonnummer van cijfers en een adres geschreven als naam@voorbeeld.nl.',
   rateLimited: 'Er zijn te veel codes gevraagd voor dit adres of vanaf deze verbinding. Wacht even en probeer het opnieuw.',
 
   codeTitle: 'De code uit je e-mail',
