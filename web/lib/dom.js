@@ -35,3 +35,20 @@ export function announce(region, text) {
   // A new text node after a clear is what makes every reader repeat it.
   requestAnimationFrame(() => { region.textContent = text; });
 }
+
+/**
+ * Makes `zone` take dropped files: highlighted (`.over`) while files are
+ * dragged over it, `onFiles(files)` with the dropped ones.
+ */
+export function dropZone(zone, onFiles) {
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    onFiles([...event.dataTransfer.files]);
+  });
+}

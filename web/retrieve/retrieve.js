@@ -6,7 +6,7 @@
 // page the recipient can reply with files under the same password.
 import { call, ApiError } from '../lib/api.js';
 import { randomId } from '../lib/b64.js';
-import { announce, byId, el, showOnly } from '../lib/dom.js';
+import { announce, byId, dropZone, el, showOnly } from '../lib/dom.js';
 import { bytes, dateTime } from '../lib/format.js';
 import { language, mountSwitch, onLanguage, t, translate } from '../lib/i18n.js';
 import { plaintext } from '../lib/download.js';
@@ -394,17 +394,7 @@ byId('reply-files').addEventListener('change', (event) => {
   event.target.value = '';
 });
 
-const drop = byId('drop');
-drop.addEventListener('dragover', (event) => {
-  event.preventDefault();
-  drop.classList.add('over');
-});
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (event) => {
-  event.preventDefault();
-  drop.classList.remove('over');
-  addReplyFiles([...event.dataTransfer.files]);
-});
+dropZone(byId('drop'), addReplyFiles);
 
 const PHONE = /^\+?[0-9 ().-]{6,31}$/;
 

@@ -8,7 +8,7 @@
 // leaves a draft that `expire` deletes.
 import { call, ApiError } from '../lib/api.js';
 import { randomId } from '../lib/b64.js';
-import { announce, byId, el, showOnly } from '../lib/dom.js';
+import { announce, byId, dropZone, el, showOnly } from '../lib/dom.js';
 import { bytes, dateTime, duration, percent, speed } from '../lib/format.js';
 import { language, mountSwitch, onLanguage, t, translate } from '../lib/i18n.js';
 import { keyWorker } from '../lib/pool.js';
@@ -472,17 +472,7 @@ byId('file-input').addEventListener('change', (event) => {
   event.target.value = '';
 });
 
-const drop = byId('drop');
-drop.addEventListener('dragover', (event) => {
-  event.preventDefault();
-  drop.classList.add('over');
-});
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (event) => {
-  event.preventDefault();
-  drop.classList.remove('over');
-  addFiles([...event.dataTransfer.files]);
-});
+dropZone(byId('drop'), addFiles);
 
 let lastFileStates = '';
 
