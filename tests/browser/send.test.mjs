@@ -365,6 +365,8 @@ test('a partner sends to staff with an own password after one that breaks the ru
   await page.click('#recipients-next');
   const refused = await waitForText(page, '#recipients-error', /only sends between the organisation and outside parties/);
   assert.match(refused, new RegExp(`Not internal: other\\.s${counter}@elsewhere\\.example`));
+  assert.equal(await page.textContent('#recipients-status'), '', 'no stale "added" line beside the refusal');
+  assert.equal(await page.getAttribute('#recipient', 'aria-invalid'), null, 'the empty input is not what is wrong');
   await record(page, 'send-stranger-refused');
   await page.click(`#recipient-list li:has-text("elsewhere") button.remove`);
 

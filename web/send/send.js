@@ -408,7 +408,7 @@ byId('recipients-form').addEventListener('submit', async (event) => {
   if (state.busy) return;
   if (!addTyped()) return;
   const problem = recipientsProblem(state.policy, state.sender.email, state.recipients);
-  if (problem) return invalid('recipients-error', 'recipient', recipientsText(problem));
+  if (problem) return listRefused(recipientsText(problem));
   if (!state.transfer) {
     // The draft is made now, so files can upload from the next step on;
     // the options of step 6 and any later change of recipients travel with
@@ -423,13 +423,24 @@ byId('recipients-form').addEventListener('submit', async (event) => {
       state.queue.start(state.transfer.transfer_id);
     } catch (error) {
       state.transfer = null;
-      return invalid('recipients-error', 'recipient', recipientRefusal(error));
+      return listRefused(recipientRefusal(error));
     } finally {
       state.busy = false;
     }
   }
   go('files');
 });
+
+/**
+ * The list as a whole is refused: the reason replaces the last "added"
+ * line, and focus goes to the input to change the list (which is not
+ * itself marked wrong: it may well be empty).
+ */
+function listRefused(text) {
+  byId('recipients-status').textContent = '';
+  byId('recipients-error').textContent = text;
+  recipientInput.focus();
+}
 
 function recipientsText({ key, args }) {
   if (key === 'noInternalParty') return t(key, args[0], args[1].join(', '));
